@@ -1,0 +1,779 @@
+/* afn-value.c: the value tree.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "afn-value.h"
+#include "afn-node.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _AfnValue
+{
+  gatomicrefcount ref_count;
+  AfnValueKind kind;
+  union {
+    gboolean b;
+    gint64 i;
+    double d;
+    struct { char *bytes; gsize len; } s;         /* STR, BIGINT (decimal) */
+    GPtrArray *items;                              /* LIST, TUPLE */
+    struct { GPtrArray *keys; GPtrArray *values; AfnValue *attrs; } map;
+    gpointer object;                               /* OBJECT */
+    struct { AfnNode *node; gint64 output_nr; } edge;
+    struct { char *module; char *name; } global;
+  };
+};
+
+G_DEFINE_BOXED_TYPE (AfnValue, afn_value, afn_value_ref, afn_value_unref)
+
+static AfnValue *
+value_alloc (AfnValueKind kind)
+{
+  AfnValue *self = g_new0 (AfnValue, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->kind = kind;
+  return self;
+}
+
+static void
+free_value_cb (gpointer data)
+{
+  if (data != NULL)
+    afn_value_unref (data);
+}
+
+AfnValue *
+afn_value_new_none (void)
+{
+  return value_alloc (AFN_VALUE_NONE);
+}
+
+AfnValue *
+afn_value_new_bool (gboolean b)
+{
+  AfnValue *self = value_alloc (AFN_VALUE_BOOL);
+  self->b = !!b;
+  return self;
+}
+
+AfnValue *
+afn_value_new_int (gint64 i)
+{
+  AfnValue *self = value_alloc (AFN_VALUE_INT);
+  self->i = i;
+  return self;
+}
+
+/* Strips a leading '+' and leading zeros so equal numbers have one spelling. */
+static char *
+normalize_decimal (const char *decimal, gboolean *negative)
+{
+  const char *p = decimal;
+  *negative = FALSE;
+  if (*p == '-' || *p == '+')
+    *negative = (*p++ == '-');
+  while (*p == '0' && p[1] != '\0')
+    p++;
+  if (g_str_equal (p, "0"))
+    *negative = FALSE;
+  return g_strdup (p);
+}
+
+AfnValue *
+afn_value_new_bigint (const char *decimal)
+{
+  gboolean negative;
+  g_autofree char *digits = NULL;
+  AfnValue *self;
+  guint64 magnitude = 0;
+
+  g_return_val_if_fail (decimal != NULL, NULL);
+  digits = normalize_decimal (decimal, &negative);
+  for (const char *p = digits; *p; p++)
+    g_return_val_if_fail (g_ascii_isdigit (*p), NULL);
+
+  /* Fits int64: one canonical representation. */
+  if (strlen (digits) <= 19 &&
+      g_ascii_string_to_unsigned (digits, 10, 0, G_MAXUINT64, &magnitude, NULL) &&
+      (magnitude <= (guint64) G_MAXINT64 || (negative && magnitude == (guint64) G_MAXINT64 + 1)))
+    return afn_value_new_int (negative ? (gint64) (0 - magnitude) : (gint64) magnitude);
+
+  self = value_alloc (AFN_VALUE_BIGINT);
+  self->s.bytes = negative ? g_strconcat ("-", digits, NULL) : g_steal_pointer (&digits);
+  self->s.len = strlen (self->s.bytes);
+  return self;
+}
+
+AfnValue *
+afn_value_new_float (double d)
+{
+  AfnValue *self = value_alloc (AFN_VALUE_FLOAT);
+  self->d = d;
+  return self;
+}
+
+AfnValue *
+afn_value_new_str (const char *s, gssize len)
+{
+  gsize n;
+  char *bytes;
+
+  g_return_val_if_fail (s != NULL || len == 0, NULL);
+  n = len < 0 ? strlen (s) : (gsize) len;
+  bytes = g_malloc (n + 1);
+  if (n > 0)
+    memcpy (bytes, s, n);
+  bytes[n] = '\0';
+  return afn_value_new_str_take (bytes, n);
+}
+
+AfnValue *
+afn_value_new_str_take (char *s, gsize len)
+{
+  AfnValue *self = value_alloc (AFN_VALUE_STR);
+  if (s[len] != '\0')
+    {
+      s = g_realloc (s, len + 1);
+      s[len] = '\0';
+    }
+  self->s.bytes = s;
+  self->s.len = len;
+  return self;
+}
+
+static AfnValue *
+new_sequence (AfnValueKind kind)
+{
+  AfnValue *self = value_alloc (kind);
+  self->items = g_ptr_array_new_with_free_func (free_value_cb);
+  return self;
+}
+
+AfnValue *
+afn_value_new_list (void)
+{
+  return new_sequence (AFN_VALUE_LIST);
+}
+
+AfnValue *
+afn_value_new_tuple (void)
+{
+  return new_sequence (AFN_VALUE_TUPLE);
+}
+
+static AfnValue *
+new_mapping (AfnValueKind kind)
+{
+  AfnValue *self = value_alloc (kind);
+  self->map.keys = g_ptr_array_new_with_free_func (free_value_cb);
+  self->map.values = g_ptr_array_new_with_free_func (free_value_cb);
+  return self;
+}
+
+AfnValue *
+afn_value_new_dict (void)
+{
+  return new_mapping (AFN_VALUE_DICT);
+}
+
+AfnValue *
+afn_value_new_ordered_dict (void)
+{
+  return new_mapping (AFN_VALUE_ORDERED_DICT);
+}
+
+AfnValue *
+afn_value_new_object (gpointer object)
+{
+  AfnValue *self;
+
+  g_return_val_if_fail (G_IS_OBJECT (object), NULL);
+  self = value_alloc (AFN_VALUE_OBJECT);
+  self->object = g_object_ref (object);
+  return self;
+}
+
+AfnValue *
+afn_value_new_gradient_edge (AfnNode *node, gint64 output_nr)
+{
+  AfnValue *self = value_alloc (AFN_VALUE_GRADIENT_EDGE);
+  self->edge.node = node != NULL ? g_object_ref (node) : NULL;
+  self->edge.output_nr = output_nr;
+  return self;
+}
+
+AfnValue *
+afn_value_new_global (const char *module, const char *name)
+{
+  AfnValue *self = value_alloc (AFN_VALUE_GLOBAL);
+  self->global.module = g_strdup (module);
+  self->global.name = g_strdup (name);
+  return self;
+}
+
+AfnValue *
+afn_value_ref (AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+static void
+value_clear (AfnValue *self)
+{
+  switch (self->kind)
+    {
+    case AFN_VALUE_STR:
+    case AFN_VALUE_BIGINT:
+      g_free (self->s.bytes);
+      break;
+    case AFN_VALUE_LIST:
+    case AFN_VALUE_TUPLE:
+      g_ptr_array_unref (self->items);
+      break;
+    case AFN_VALUE_DICT:
+    case AFN_VALUE_ORDERED_DICT:
+      g_ptr_array_unref (self->map.keys);
+      g_ptr_array_unref (self->map.values);
+      g_clear_pointer (&self->map.attrs, afn_value_unref);
+      break;
+    case AFN_VALUE_OBJECT:
+      g_object_unref (self->object);
+      break;
+    case AFN_VALUE_GRADIENT_EDGE:
+      g_clear_object (&self->edge.node);
+      break;
+    case AFN_VALUE_GLOBAL:
+      g_free (self->global.module);
+      g_free (self->global.name);
+      break;
+    case AFN_VALUE_NONE:
+    case AFN_VALUE_BOOL:
+    case AFN_VALUE_INT:
+    case AFN_VALUE_FLOAT:
+    default:
+      break;
+    }
+}
+
+void
+afn_value_unref (AfnValue *self)
+{
+  g_return_if_fail (self != NULL);
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+  /* Deeply nested trees (a hostile file can hold 10,000 levels) are freed
+   * iteratively: a container's children are moved to a work list instead of
+   * being released recursively. */
+  if (self->kind == AFN_VALUE_LIST || self->kind == AFN_VALUE_TUPLE)
+    {
+      GPtrArray *work = g_ptr_array_new ();
+      g_ptr_array_add (work, self);
+      while (work->len > 0)
+        {
+          AfnValue *v = g_ptr_array_steal_index_fast (work, work->len - 1);
+          if (v->kind == AFN_VALUE_LIST || v->kind == AFN_VALUE_TUPLE)
+            {
+              for (guint i = 0; i < v->items->len; i++)
+                {
+                  AfnValue *child = g_ptr_array_index (v->items, i);
+                  if (child != NULL && g_atomic_ref_count_dec (&child->ref_count))
+                    g_ptr_array_add (work, child);
+                }
+              g_ptr_array_set_free_func (v->items, NULL);
+            }
+          value_clear (v);
+          g_free (v);
+        }
+      g_ptr_array_unref (work);
+      return;
+    }
+  value_clear (self);
+  g_free (self);
+}
+
+AfnValueKind
+afn_value_kind (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL, AFN_VALUE_NONE);
+  return self->kind;
+}
+
+const char *
+afn_value_kind_name (AfnValueKind kind)
+{
+  static const char *names[] = {
+    "None", "bool", "int", "int", "float", "str", "list", "tuple", "dict",
+    "OrderedDict", "object", "GradientEdge", "global",
+  };
+  g_return_val_if_fail ((guint) kind < G_N_ELEMENTS (names), "?");
+  return names[kind];
+}
+
+gboolean
+afn_value_get_bool (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_BOOL, FALSE);
+  return self->b;
+}
+
+gint64
+afn_value_get_int (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_INT, 0);
+  return self->i;
+}
+
+const char *
+afn_value_get_bigint (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_BIGINT, NULL);
+  return self->s.bytes;
+}
+
+double
+afn_value_get_float (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_FLOAT, 0.0);
+  return self->d;
+}
+
+const char *
+afn_value_get_str (const AfnValue *self, gsize *len)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_STR, NULL);
+  if (len != NULL)
+    *len = self->s.len;
+  return self->s.bytes;
+}
+
+char *
+afn_value_dup_display_string (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_STR, NULL);
+  /* g_utf8_make_valid() replaces surrogate encodings and stray bytes with
+   * U+FFFD; NUL bytes stay as they are, so display code that needs a C
+   * string sees the text up to the first NUL. */
+  return g_utf8_make_valid (self->s.bytes, (gssize) self->s.len);
+}
+
+gpointer
+afn_value_get_object (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_OBJECT, NULL);
+  return self->object;
+}
+
+AfnNode *
+afn_value_get_edge_node (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_GRADIENT_EDGE, NULL);
+  return self->edge.node;
+}
+
+gint64
+afn_value_get_edge_output_nr (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_GRADIENT_EDGE, 0);
+  return self->edge.output_nr;
+}
+
+const char *
+afn_value_get_global_module (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_GLOBAL, NULL);
+  return self->global.module;
+}
+
+const char *
+afn_value_get_global_name (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_GLOBAL, NULL);
+  return self->global.name;
+}
+
+static gboolean
+is_sequence (const AfnValue *self)
+{
+  return self->kind == AFN_VALUE_LIST || self->kind == AFN_VALUE_TUPLE;
+}
+
+static gboolean
+is_mapping (const AfnValue *self)
+{
+  return self->kind == AFN_VALUE_DICT || self->kind == AFN_VALUE_ORDERED_DICT;
+}
+
+guint
+afn_value_n_items (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  if (is_sequence (self))
+    return self->items->len;
+  if (is_mapping (self))
+    return self->map.keys->len;
+  g_return_val_if_reached (0);
+}
+
+AfnValue *
+afn_value_get_item (const AfnValue *self, guint i)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (is_sequence (self))
+    {
+      g_return_val_if_fail (i < self->items->len, NULL);
+      return g_ptr_array_index (self->items, i);
+    }
+  if (is_mapping (self))
+    {
+      g_return_val_if_fail (i < self->map.values->len, NULL);
+      return g_ptr_array_index (self->map.values, i);
+    }
+  g_return_val_if_reached (NULL);
+}
+
+void
+afn_value_append_take (AfnValue *self, AfnValue *item)
+{
+  g_return_if_fail (self != NULL && is_sequence (self));
+  g_return_if_fail (item != NULL);
+  g_ptr_array_add (self->items, item);
+}
+
+void
+afn_value_set_item_take (AfnValue *self, guint i, AfnValue *item)
+{
+  g_return_if_fail (self != NULL && is_sequence (self));
+  g_return_if_fail (i < self->items->len && item != NULL);
+  afn_value_unref (g_ptr_array_index (self->items, i));
+  g_ptr_array_index (self->items, i) = item;
+}
+
+AfnValue *
+afn_value_get_key (const AfnValue *self, guint i)
+{
+  g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
+  g_return_val_if_fail (i < self->map.keys->len, NULL);
+  return g_ptr_array_index (self->map.keys, i);
+}
+
+/* Python dict keys compare by value; for hashable scalars that is what
+ * afn_value_equal() does, except that 1 == 1.0 == True in Python. */
+static gboolean
+keys_equal (const AfnValue *a, const AfnValue *b)
+{
+  gboolean a_num = a->kind == AFN_VALUE_INT || a->kind == AFN_VALUE_BOOL || a->kind == AFN_VALUE_FLOAT;
+  gboolean b_num = b->kind == AFN_VALUE_INT || b->kind == AFN_VALUE_BOOL || b->kind == AFN_VALUE_FLOAT;
+
+  if (a_num && b_num && a->kind != b->kind)
+    {
+      double x = a->kind == AFN_VALUE_FLOAT ? a->d : a->kind == AFN_VALUE_INT ? (double) a->i : a->b;
+      double y = b->kind == AFN_VALUE_FLOAT ? b->d : b->kind == AFN_VALUE_INT ? (double) b->i : b->b;
+      return x == y;
+    }
+  if (a->kind == AFN_VALUE_FLOAT && b->kind == AFN_VALUE_FLOAT)
+    return a->d == b->d;
+  return afn_value_equal (a, b);
+}
+
+void
+afn_value_dict_set_take (AfnValue *self, AfnValue *key, AfnValue *value)
+{
+  g_return_if_fail (self != NULL && is_mapping (self));
+  g_return_if_fail (key != NULL && value != NULL);
+
+  /* Dicts in afnio files are small or keyed by strings the pickler already
+   * deduplicated; a linear scan from the end finds re-set keys cheaply and
+   * keeps loading linear for files that never repeat a key. */
+  for (guint i = self->map.keys->len; i > 0; i--)
+    {
+      AfnValue *k = g_ptr_array_index (self->map.keys, i - 1);
+      if (k == key || keys_equal (k, key))
+        {
+          afn_value_unref (key);
+          afn_value_unref (g_ptr_array_index (self->map.values, i - 1));
+          g_ptr_array_index (self->map.values, i - 1) = value;
+          return;
+        }
+    }
+  g_ptr_array_add (self->map.keys, key);
+  g_ptr_array_add (self->map.values, value);
+}
+
+AfnValue *
+afn_value_dict_lookup (const AfnValue *self, const char *key)
+{
+  gsize key_len;
+
+  g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+  key_len = strlen (key);
+  for (guint i = 0; i < self->map.keys->len; i++)
+    {
+      AfnValue *k = g_ptr_array_index (self->map.keys, i);
+      if (k->kind == AFN_VALUE_STR && k->s.len == key_len && memcmp (k->s.bytes, key, key_len) == 0)
+        return g_ptr_array_index (self->map.values, i);
+    }
+  return NULL;
+}
+
+AfnValue *
+afn_value_get_attrs (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
+  return self->map.attrs;
+}
+
+void
+afn_value_set_attrs_take (AfnValue *self, AfnValue *attrs)
+{
+  g_return_if_fail (self != NULL && is_mapping (self));
+  g_clear_pointer (&self->map.attrs, afn_value_unref);
+  self->map.attrs = attrs;
+}
+
+static gboolean
+arrays_equal (GPtrArray *a, GPtrArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    if (!afn_value_equal (g_ptr_array_index (a, i), g_ptr_array_index (b, i)))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+afn_value_equal (const AfnValue *a, const AfnValue *b)
+{
+  if (a == b)
+    return TRUE;
+  if (a == NULL || b == NULL || a->kind != b->kind)
+    return FALSE;
+
+  switch (a->kind)
+    {
+    case AFN_VALUE_NONE:
+      return TRUE;
+    case AFN_VALUE_BOOL:
+      return a->b == b->b;
+    case AFN_VALUE_INT:
+      return a->i == b->i;
+    case AFN_VALUE_FLOAT:
+      return memcmp (&a->d, &b->d, sizeof (double)) == 0 || (isnan (a->d) && isnan (b->d));
+    case AFN_VALUE_STR:
+    case AFN_VALUE_BIGINT:
+      return a->s.len == b->s.len && memcmp (a->s.bytes, b->s.bytes, a->s.len) == 0;
+    case AFN_VALUE_LIST:
+    case AFN_VALUE_TUPLE:
+      return arrays_equal (a->items, b->items);
+    case AFN_VALUE_DICT:
+    case AFN_VALUE_ORDERED_DICT:
+      if (!arrays_equal (a->map.keys, b->map.keys) || !arrays_equal (a->map.values, b->map.values))
+        return FALSE;
+      if ((a->map.attrs == NULL) != (b->map.attrs == NULL))
+        return FALSE;
+      return a->map.attrs == NULL || afn_value_equal (a->map.attrs, b->map.attrs);
+    case AFN_VALUE_OBJECT:
+      return a->object == b->object;
+    case AFN_VALUE_GRADIENT_EDGE:
+      return a->edge.node == b->edge.node && a->edge.output_nr == b->edge.output_nr;
+    case AFN_VALUE_GLOBAL:
+      return g_str_equal (a->global.module, b->global.module) && g_str_equal (a->global.name, b->global.name);
+    default:
+      return FALSE;
+    }
+}
+
+/* Python's repr() of a float: shortest text that reads back exactly, with a
+ * ".0" when it would otherwise look like an int. */
+static void
+append_float_repr (GString *out, double d)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  int precision;
+
+  if (isnan (d))
+    {
+      g_string_append (out, "nan");
+      return;
+    }
+  if (isinf (d))
+    {
+      g_string_append (out, d > 0 ? "inf" : "-inf");
+      return;
+    }
+  for (precision = 1; precision <= 17; precision++)
+    {
+      g_snprintf (buf, sizeof buf, "%.*g", precision, d);
+      if (g_ascii_strtod (buf, NULL) == d)
+        break;
+    }
+  /* %g writes exponents as e+20 / e-05; Python writes 1e+20 and 1e-05 too,
+   * but switches to exponent form only at 1e16 and below 1e-4. */
+  if (strchr (buf, 'e') == NULL && fabs (d) >= 1e16)
+    g_snprintf (buf, sizeof buf, "%.*e", precision - 1, d);
+  g_string_append (out, buf);
+  if (strpbrk (buf, ".eni") == NULL)
+    g_string_append (out, ".0");
+}
+
+static void
+append_str_repr (GString *out, const char *s, gsize len)
+{
+  gboolean has_single = memchr (s, '\'', len) != NULL;
+  gboolean has_double = memchr (s, '"', len) != NULL;
+  char quote = has_single && !has_double ? '"' : '\'';
+
+  g_string_append_c (out, quote);
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = s[i];
+      if (c == (guchar) quote || c == '\\')
+        g_string_append_printf (out, "\\%c", c);
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else
+        g_string_append_c (out, c);
+    }
+  g_string_append_c (out, quote);
+}
+
+static void append_repr (GString *out, const AfnValue *self, guint depth);
+
+static void
+append_items_repr (GString *out, GPtrArray *items, guint depth)
+{
+  for (guint i = 0; i < items->len; i++)
+    {
+      if (i > 0)
+        g_string_append (out, ", ");
+      append_repr (out, g_ptr_array_index (items, i), depth + 1);
+    }
+}
+
+static void
+append_repr (GString *out, const AfnValue *self, guint depth)
+{
+  if (depth > 64)
+    {
+      g_string_append (out, "...");
+      return;
+    }
+  switch (self->kind)
+    {
+    case AFN_VALUE_NONE:
+      g_string_append (out, "None");
+      break;
+    case AFN_VALUE_BOOL:
+      g_string_append (out, self->b ? "True" : "False");
+      break;
+    case AFN_VALUE_INT:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, self->i);
+      break;
+    case AFN_VALUE_BIGINT:
+      g_string_append (out, self->s.bytes);
+      break;
+    case AFN_VALUE_FLOAT:
+      append_float_repr (out, self->d);
+      break;
+    case AFN_VALUE_STR:
+      append_str_repr (out, self->s.bytes, self->s.len);
+      break;
+    case AFN_VALUE_LIST:
+      g_string_append_c (out, '[');
+      append_items_repr (out, self->items, depth);
+      g_string_append_c (out, ']');
+      break;
+    case AFN_VALUE_TUPLE:
+      g_string_append_c (out, '(');
+      append_items_repr (out, self->items, depth);
+      if (self->items->len == 1)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, ')');
+      break;
+    case AFN_VALUE_DICT:
+    case AFN_VALUE_ORDERED_DICT:
+      g_string_append (out, self->kind == AFN_VALUE_DICT ? "{" : "OrderedDict({");
+      for (guint i = 0; i < self->map.keys->len; i++)
+        {
+          if (i > 0)
+            g_string_append (out, ", ");
+          append_repr (out, g_ptr_array_index (self->map.keys, i), depth + 1);
+          g_string_append (out, ": ");
+          append_repr (out, g_ptr_array_index (self->map.values, i), depth + 1);
+        }
+      g_string_append (out, self->kind == AFN_VALUE_DICT ? "}" : "})");
+      break;
+    case AFN_VALUE_OBJECT:
+      g_string_append_printf (out, "<%s>", G_OBJECT_TYPE_NAME (self->object));
+      break;
+    case AFN_VALUE_GRADIENT_EDGE:
+      g_string_append_printf (out, "GradientEdge(node=%s, output_nr=%" G_GINT64_FORMAT ")",
+                              self->edge.node ? afn_node_get_name (self->edge.node) : "None",
+                              self->edge.output_nr);
+      break;
+    case AFN_VALUE_GLOBAL:
+      g_string_append_printf (out, "<global %s.%s>", self->global.module, self->global.name);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+char *
+afn_value_to_repr (const AfnValue *self)
+{
+  GString *out = g_string_new (NULL);
+  g_return_val_if_fail (self != NULL, NULL);
+  append_repr (out, self, 0);
+  return g_string_free (out, FALSE);
+}
+
+char *
+afn_value_to_text (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (self->kind == AFN_VALUE_STR)
+    return g_memdup2 (self->s.bytes, self->s.len + 1);
+  return afn_value_to_repr (self);
+}
+
+AfnValue *
+afn_value_deep_copy (const AfnValue *self)
+{
+  AfnValue *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  switch (self->kind)
+    {
+    case AFN_VALUE_LIST:
+    case AFN_VALUE_TUPLE:
+      copy = new_sequence (self->kind);
+      for (guint i = 0; i < self->items->len; i++)
+        g_ptr_array_add (copy->items, afn_value_deep_copy (g_ptr_array_index (self->items, i)));
+      return copy;
+    case AFN_VALUE_DICT:
+    case AFN_VALUE_ORDERED_DICT:
+      copy = new_mapping (self->kind);
+      for (guint i = 0; i < self->map.keys->len; i++)
+        {
+          g_ptr_array_add (copy->map.keys, afn_value_deep_copy (g_ptr_array_index (self->map.keys, i)));
+          g_ptr_array_add (copy->map.values, afn_value_deep_copy (g_ptr_array_index (self->map.values, i)));
+        }
+      if (self->map.attrs != NULL)
+        copy->map.attrs = afn_value_deep_copy (self->map.attrs);
+      return copy;
+    default:
+      /* Scalars are immutable and objects are shared: a reference will do. */
+      return afn_value_ref ((AfnValue *) self);
+    }
+}

@@ -1,0 +1,16 @@
+/* afnio.h: the Afnio engine. Include only this header.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#define AFNIO_INSIDE
+#include "afn-types.h"
+#include "afn-error.h"
+#include "afn-value.h"
+#include "afn-variable.h"
+#include "afn-parameter.h"
+#include "afn-node.h"
+#include "afn-grad-mode.h"
+#include "afn-ops.h"
+#undef AFNIO_INSIDE
