@@ -1,0 +1,17 @@
+/* afnio-cli.h: commands of the `afnio` tool. Each lives in its own file.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <glib.h>
+
+/* A command's entry point: @argv[0] is the command name. Returns the exit
+ * status; errors go to stderr. */
+typedef int (*AfnCliFunc) (int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  const char *summary;   /* untranslated; translated when printed */
+  AfnCliFunc  func;
+} AfnCliCommand;
