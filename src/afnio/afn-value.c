@@ -511,6 +511,29 @@ afn_value_dict_append_take (AfnValue *self, AfnValue *key, AfnValue *value)
   g_ptr_array_add (self->map.values, value);
 }
 
+static void
+reserve_array (GPtrArray *array, guint n)
+{
+  guint len = array->len;
+  /* GPtrArray has no reserve(); growing and shrinking back keeps the
+   * capacity (the NULL slots removed again are skipped by free_value_cb). */
+  g_ptr_array_set_size (array, len + n);
+  g_ptr_array_set_size (array, len);
+}
+
+void
+afn_value_reserve (AfnValue *self, guint n)
+{
+  g_return_if_fail (self != NULL);
+  if (is_sequence (self))
+    reserve_array (self->items, n);
+  else if (is_mapping (self))
+    {
+      reserve_array (self->map.keys, n);
+      reserve_array (self->map.values, n);
+    }
+}
+
 AfnValue *
 afn_value_dict_lookup (const AfnValue *self, const char *key)
 {

@@ -179,8 +179,21 @@ hf_utf8_valid (const guint8 *s, gsize len)
 
   while (i < len)
     {
-      guint8 c = s[i];
+      guint8 c;
       guint need;
+
+      /* ASCII runs, eight bytes at a time. */
+      while (len - i >= 8)
+        {
+          guint64 w;
+          memcpy (&w, s + i, 8);
+          if (w & G_GUINT64_CONSTANT (0x8080808080808080))
+            break;
+          i += 8;
+        }
+      if (i >= len)
+        break;
+      c = s[i];
       guint8 lo = 0x80, hi = 0xBF;
 
       if (c < 0x80)
@@ -264,8 +277,35 @@ grads_from_list (AfnValue *list)
   return grads;
 }
 
+HfVarKey
+hf_key_cache_var_key (HfKeyCache *cache, guint position, AfnValue *key)
+{
+  gsize len;
+  const char *s;
+  HfVarKey k;
+
+  if (cache != NULL && position < HF_KEY_CACHE_SIZE && cache->key[position] == key)
+    return cache->kind[position];
+  s = afn_value_get_str (key, &len);
+  k = hf_var_key (s, len);
+  if (cache != NULL && position < HF_KEY_CACHE_SIZE)
+    {
+      g_clear_pointer (&cache->key[position], afn_value_unref);
+      cache->key[position] = afn_value_ref (key);
+      cache->kind[position] = k;
+    }
+  return k;
+}
+
+void
+hf_key_cache_clear (HfKeyCache *cache)
+{
+  for (guint i = 0; i < HF_KEY_CACHE_SIZE; i++)
+    g_clear_pointer (&cache->key[i], afn_value_unref);
+}
+
 AfnValue *
-hf_build_variable (GType type, AfnValue *state, GError **error)
+hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **error)
 {
   AfnValue *slot[HF_N_VKEYS] = { NULL, };
   g_autoptr(AfnValue) none = NULL;
@@ -275,11 +315,9 @@ hf_build_variable (GType type, AfnValue *state, GError **error)
 
   if (!check_state (state, "Variable", error))
     return NULL;
-  for (guint i = 0; i < afn_value_n_items (state); i++)
+  for (guint i = 0, n = afn_value_n_items (state); i < n; i++)
     {
-      gsize len;
-      const char *key = afn_value_get_str (afn_value_get_key (state, i), &len);
-      HfVarKey k = hf_var_key (key, len);
+      HfVarKey k = hf_key_cache_var_key (cache, i, afn_value_get_key (state, i));
       if (k != HF_VKEY_OTHER)
         slot[k] = afn_value_get_item (state, i);
     }

@@ -52,6 +52,9 @@ typedef struct {
   AfnValue     *small_ints[256];
   AfnValue     *classes[HF_N_GLOBALS];
   GHashTable   *dict_index; /* dict -> GHashTable of its keys, for big dicts */
+  AfnValue     *known_keys[HF_KEY_CACHE_SIZE]; /* a key sequence known to be distinct */
+  guint         n_known_keys;
+  HfKeyCache    key_cache;
   GError      **error;
 } Reader;
 
@@ -593,12 +596,52 @@ find_key_linear (AfnValue *dict, AfnValue *key)
 /* Sets the pairs stack[start..sp) into @dict, as SETITEM(S) do. Python dict
  * semantics (a repeated key replaces the value) hold, and big dicts (a state
  * dict of 10,000 Variables) get a key index so loading stays linear. */
+/* Every Variable's __dict__ is set from the same key objects: when a fresh
+ * dict gets exactly the key sequence last checked, no key can repeat. */
+static gboolean
+same_as_known_keys (Reader *r, guint start)
+{
+  guint n = (r->sp - start) / 2;
+
+  if (n != r->n_known_keys)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (r->stack[start + 2 * i] != r->known_keys[i])
+      return FALSE;
+  return TRUE;
+}
+
+static void
+remember_keys (Reader *r, AfnValue *dict, guint start)
+{
+  guint n = (r->sp - start) / 2;
+
+  for (guint i = 0; i < r->n_known_keys; i++)
+    afn_value_unref (r->known_keys[i]);
+  r->n_known_keys = 0;
+  if (n > HF_KEY_CACHE_SIZE || afn_value_n_items (dict) != 0)
+    return;
+  for (guint i = 0; i < n; i++)
+    r->known_keys[i] = afn_value_ref (r->stack[start + 2 * i]);
+  r->n_known_keys = n;
+}
+
 static void
 dict_set_pairs (Reader *r, AfnValue *dict, guint start)
 {
   guint n0 = afn_value_n_items (dict);
   GHashTable *index = NULL;
   gboolean simple = TRUE;
+
+  if (r->sp > start)
+    afn_value_reserve (dict, (r->sp - start) / 2);
+  if (n0 == 0 && r->n_known_keys > 0 && same_as_known_keys (r, start))
+    {
+      for (guint i = start; i < r->sp; i += 2)
+        afn_value_dict_append_take (dict, r->stack[i], r->stack[i + 1]);
+      r->sp = start;
+      return;
+    }
 
   for (guint i = start; i < r->sp && simple; i += 2)
     simple = simple_key (r->stack[i]);
@@ -630,6 +673,23 @@ dict_set_pairs (Reader *r, AfnValue *dict, guint start)
           for (guint i = 0; i < n0; i++)
             g_hash_table_add (index, afn_value_get_key (dict, i));
           g_hash_table_insert (r->dict_index, afn_value_ref (dict), index);
+        }
+    }
+  if (index == NULL && n0 == 0)
+    {
+      /* A fresh small dict: if its keys are all distinct, they are the
+       * sequence to recognise next time. */
+      gboolean distinct = TRUE;
+      for (guint i = start; i < r->sp && distinct; i += 2)
+        for (guint k = start; k < i && distinct; k += 2)
+          distinct = !simple_key_equal (r->stack[i], r->stack[k]);
+      if (distinct)
+        {
+          remember_keys (r, dict, start);
+          for (guint i = start; i < r->sp; i += 2)
+            afn_value_dict_append_take (dict, r->stack[i], r->stack[i + 1]);
+          r->sp = start;
+          return;
         }
     }
   for (guint i = start; i < r->sp; i += 2)
@@ -703,6 +763,7 @@ op_appends (Reader *r, guint start)
       release_items (r, start);
       return corrupt (r, _("items appended to something that is not a list"));
     }
+  afn_value_reserve (list, r->sp - start);
   for (guint i = start; i < r->sp; i++)
     afn_value_append_take (list, r->stack[i]);
   r->sp = start;
@@ -714,6 +775,8 @@ static AfnValue *
 collect (Reader *r, guint start, AfnValueKind kind)
 {
   AfnValue *v = kind == AFN_VALUE_TUPLE ? afn_value_new_tuple () : afn_value_new_list ();
+  if (r->sp > start)
+    afn_value_reserve (v, r->sp - start);
   for (guint i = start; i < r->sp; i++)
     afn_value_append_take (v, r->stack[i]);
   r->sp = start;
@@ -936,7 +999,7 @@ finish_pending (Reader *r, AfnValue *placeholder, AfnValue *state)
     real = hf_build_node (state, r->error);
   else
     real = hf_build_variable (p.cls == HF_GLOBAL_PARAMETER ? AFN_TYPE_PARAMETER : AFN_TYPE_VARIABLE,
-                              state, r->error);
+                              state, &r->key_cache, r->error);
   if (real == NULL)
     return FALSE;
   g_array_remove_index (r->pending, i - 1);
@@ -1422,6 +1485,9 @@ reader_clear (Reader *r)
       afn_value_unref (r->classes[i]);
   g_hash_table_unref (r->dict_index);
   g_ptr_array_unref (r->shared);
+  for (guint i = 0; i < r->n_known_keys; i++)
+    afn_value_unref (r->known_keys[i]);
+  hf_key_cache_clear (&r->key_cache);
 }
 
 AfnValue *

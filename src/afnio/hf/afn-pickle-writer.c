@@ -32,6 +32,7 @@ typedef struct {
   guint    next_index;  /* the memo's length */
 
   GHashTable *globals;  /* "module\nname" -> memo index + 1 */
+  HfKeyCache keys;
   guint    depth;
   GError **error;
 } Writer;
@@ -682,9 +683,8 @@ save_var_state (Writer *w, AfnVariable *variable)
     {
       AfnValue *key = state != NULL ? afn_value_get_key (state, i) : hf_var_key_value (i);
       AfnValue *stored = state != NULL ? afn_value_get_item (state, i) : NULL;
-      gsize len;
-      const char *k = afn_value_get_str (key, &len);
-      if (!save_key (w, key) || !save_var_value (w, variable, state != NULL ? hf_var_key (k, len) : i, stored))
+      HfVarKey k = state != NULL ? hf_key_cache_var_key (&w->keys, i, key) : (HfVarKey) i;
+      if (!save_key (w, key) || !save_var_value (w, variable, k, stored))
         return FALSE;
     }
   put1 (w, n == 1 ? 's' : 'u');
@@ -930,6 +930,7 @@ afn_pickle_dumps (AfnValue *value, GError **error)
   put1 (&w, '.');
   g_free (w.slots);
   g_hash_table_unref (w.globals);
+  hf_key_cache_clear (&w.keys);
   if (!ok)
     {
       g_free (w.buf);
