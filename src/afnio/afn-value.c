@@ -512,26 +512,28 @@ afn_value_dict_append_take (AfnValue *self, AfnValue *key, AfnValue *value)
 }
 
 static void
-reserve_array (GPtrArray *array, guint n)
+extend_array (GPtrArray *array, AfnValue **items, guint n, guint stride)
 {
   guint len = array->len;
-  /* GPtrArray has no reserve(); growing and shrinking back keeps the
-   * capacity (the NULL slots removed again are skipped by free_value_cb). */
+
   g_ptr_array_set_size (array, len + n);
-  g_ptr_array_set_size (array, len);
+  for (guint i = 0; i < n; i++)
+    array->pdata[len + i] = items[i * stride];
 }
 
 void
-afn_value_reserve (AfnValue *self, guint n)
+afn_value_extend_take (AfnValue *self, AfnValue **items, guint n)
 {
-  g_return_if_fail (self != NULL);
+  g_return_if_fail (self != NULL && (items != NULL || n == 0));
   if (is_sequence (self))
-    reserve_array (self->items, n);
+    extend_array (self->items, items, n, 1);
   else if (is_mapping (self))
     {
-      reserve_array (self->map.keys, n);
-      reserve_array (self->map.values, n);
+      extend_array (self->map.keys, items, n, 2);
+      extend_array (self->map.values, items + 1, n, 2);
     }
+  else
+    g_return_if_reached ();
 }
 
 AfnValue *

@@ -49,6 +49,7 @@ typedef struct {
   AfnValue     *none;
   AfnValue     *true_;
   AfnValue     *false_;
+  AfnValue     *empty_tuple;   /* () is one object, as in CPython */
   AfnValue     *small_ints[256];
   AfnValue     *classes[HF_N_GLOBALS];
   GHashTable   *dict_index; /* dict -> GHashTable of its keys, for big dicts */
@@ -633,12 +634,11 @@ dict_set_pairs (Reader *r, AfnValue *dict, guint start)
   GHashTable *index = NULL;
   gboolean simple = TRUE;
 
-  if (r->sp > start)
-    afn_value_reserve (dict, (r->sp - start) / 2);
+  if (r->sp == start)
+    return;
   if (n0 == 0 && r->n_known_keys > 0 && same_as_known_keys (r, start))
     {
-      for (guint i = start; i < r->sp; i += 2)
-        afn_value_dict_append_take (dict, r->stack[i], r->stack[i + 1]);
+      afn_value_extend_take (dict, r->stack + start, (r->sp - start) / 2);
       r->sp = start;
       return;
     }
@@ -686,8 +686,7 @@ dict_set_pairs (Reader *r, AfnValue *dict, guint start)
       if (distinct)
         {
           remember_keys (r, dict, start);
-          for (guint i = start; i < r->sp; i += 2)
-            afn_value_dict_append_take (dict, r->stack[i], r->stack[i + 1]);
+          afn_value_extend_take (dict, r->stack + start, (r->sp - start) / 2);
           r->sp = start;
           return;
         }
@@ -763,9 +762,8 @@ op_appends (Reader *r, guint start)
       release_items (r, start);
       return corrupt (r, _("items appended to something that is not a list"));
     }
-  afn_value_reserve (list, r->sp - start);
-  for (guint i = start; i < r->sp; i++)
-    afn_value_append_take (list, r->stack[i]);
+  if (r->sp > start)
+    afn_value_extend_take (list, r->stack + start, r->sp - start);
   r->sp = start;
   return TRUE;
 }
@@ -776,9 +774,7 @@ collect (Reader *r, guint start, AfnValueKind kind)
 {
   AfnValue *v = kind == AFN_VALUE_TUPLE ? afn_value_new_tuple () : afn_value_new_list ();
   if (r->sp > start)
-    afn_value_reserve (v, r->sp - start);
-  for (guint i = start; i < r->sp; i++)
-    afn_value_append_take (v, r->stack[i]);
+    afn_value_extend_take (v, r->stack + start, r->sp - start);
   r->sp = start;
   return v;
 }
@@ -1236,7 +1232,7 @@ step (Reader *r, gboolean *stop)
     case '}':
       return push (r, afn_value_new_dict ());
     case ')':
-      return push (r, afn_value_new_tuple ());
+      return push (r, afn_value_ref (r->empty_tuple));
     case 0x85:
     case 0x86:
     case 0x87:
@@ -1477,6 +1473,7 @@ reader_clear (Reader *r)
   afn_value_unref (r->none);
   afn_value_unref (r->true_);
   afn_value_unref (r->false_);
+  afn_value_unref (r->empty_tuple);
   for (guint i = 0; i < 256; i++)
     if (r->small_ints[i] != NULL)
       afn_value_unref (r->small_ints[i]);
@@ -1513,6 +1510,7 @@ afn_pickle_loads (const guint8 *data, gsize len, const AfnHfLimits *limits,
   r.none = afn_value_new_none ();
   r.true_ = afn_value_new_bool (TRUE);
   r.false_ = afn_value_new_bool (FALSE);
+  r.empty_tuple = afn_value_new_tuple ();
   r.dict_index = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) afn_value_unref, index_free_cb);
 
   if (len == 0)
