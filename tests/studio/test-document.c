@@ -114,6 +114,18 @@ edit_paste (AfsDocument *d, gpointer p)
   g_autoptr(GArray) pasted = afs_document_paste_nodes (d, text, 40, 40, NULL);
   g_assert_cmpuint (pasted->len, ==, 3);
 }
+static void
+edit_group (AfsDocument *d, gpointer p)
+{
+  guint *ids = p;
+  guint sum;
+
+  afs_document_begin_group (d, "Add and Connect");
+  sum = add (d, "sum", 0, 0);
+  g_assert_nonnull (afs_document_link (d, ids[3], "part0", sum, "xs", FALSE, NULL));
+  afs_document_end_group (d);
+  g_assert_cmpstr (afs_undo_stack_get_undo_label (afs_document_get_undo_stack (d)), ==, "Add and Connect");
+}
 static void edit_layout (AfsDocument *d, gpointer p) { afs_document_auto_layout (d, NULL, NULL); }
 
 static void
@@ -121,7 +133,7 @@ test_undo_each_edit (void)
 {
   guint ids[4];
   void (*edits[]) (AfsDocument *, gpointer) = {
-    edit_add, edit_remove, edit_move, edit_link, edit_unlink, edit_setting, edit_paste, edit_layout,
+    edit_add, edit_remove, edit_move, edit_link, edit_unlink, edit_setting, edit_paste, edit_layout, edit_group,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (edits); i++)

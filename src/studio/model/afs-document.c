@@ -131,6 +131,8 @@ void afs_document_mark_saved (AfsDocument *self) { afs_undo_stack_mark_clean (se
 gboolean afs_document_undo (AfsDocument *self) { return afs_undo_stack_undo (self->undo, self); }
 gboolean afs_document_redo (AfsDocument *self) { return afs_undo_stack_redo (self->undo, self); }
 void afs_document_clear_history (AfsDocument *self) { afs_undo_stack_clear (self->undo); }
+void afs_document_begin_group (AfsDocument *self, const char *label) { afs_undo_stack_begin_group (self->undo, label); }
+void afs_document_end_group (AfsDocument *self) { afs_undo_stack_end_group (self->undo); }
 GPtrArray *afs_document_get_nodes (AfsDocument *self) { return self->nodes; }
 GPtrArray *afs_document_get_links (AfsDocument *self) { return self->links; }
 GHashTable *afs_document_get_extras (AfsDocument *self) { return self->extras; }

@@ -43,6 +43,11 @@ void          afs_document_clear_history (AfsDocument *self);
 gboolean      afs_document_undo (AfsDocument *self);
 gboolean      afs_document_redo (AfsDocument *self);
 
+/* Groups the edits made until the matching end call into one undo step
+ * labelled @label (e.g. adding a node and wiring it). Calls nest. */
+void          afs_document_begin_group (AfsDocument *self, const char *label);
+void          afs_document_end_group (AfsDocument *self);
+
 /* Lookups (transfer none; NULL when absent). */
 AfsGraphNode *afs_document_get_node (AfsDocument *self, guint id);
 AfsLink      *afs_document_get_link (AfsDocument *self, guint id);

@@ -14,6 +14,8 @@ struct _AfsUndoStack
   GPtrArray *commands;   /* [0, pos) are done, [pos, len) can be redone */
   guint pos;
   gint clean;            /* position that matches the saved file, -1: none */
+  AfsCommand *group;     /* open group, or NULL */
+  guint group_depth;
 };
 
 G_DEFINE_FINAL_TYPE (AfsUndoStack, afs_undo_stack, G_TYPE_OBJECT)
@@ -27,6 +29,7 @@ afs_undo_stack_finalize (GObject *object)
   AfsUndoStack *self = AFS_UNDO_STACK (object);
 
   g_ptr_array_unref (self->commands);
+  g_clear_pointer (&self->group, afs_command_free);
   G_OBJECT_CLASS (afs_undo_stack_parent_class)->finalize (object);
 }
 
@@ -86,14 +89,12 @@ notify_all (AfsUndoStack *self, gboolean was_modified)
   g_object_thaw_notify (G_OBJECT (self));
 }
 
-void
-afs_undo_stack_push (AfsUndoStack *self, AfsDocument *document, AfsCommand *command)
+/* Records an already applied command. */
+static void
+record (AfsUndoStack *self, AfsCommand *command)
 {
   gboolean was_modified = afs_undo_stack_get_modified (self);
 
-  g_return_if_fail (AFS_IS_UNDO_STACK (self));
-  afs_command_apply (command, document);
-  afs_document_emit_changed (document);
   if (self->pos < self->commands->len)
     g_ptr_array_remove_range (self->commands, self->pos, self->commands->len - self->pos);
   if (self->clean > (gint) self->pos)
@@ -103,12 +104,47 @@ afs_undo_stack_push (AfsUndoStack *self, AfsDocument *document, AfsCommand *comm
   notify_all (self, was_modified);
 }
 
+void
+afs_undo_stack_push (AfsUndoStack *self, AfsDocument *document, AfsCommand *command)
+{
+  g_return_if_fail (AFS_IS_UNDO_STACK (self));
+
+  afs_command_apply (command, document);
+  afs_document_emit_changed (document);
+  if (self->group)
+    afs_command_group_add (self->group, command);
+  else
+    record (self, command);
+}
+
+void
+afs_undo_stack_begin_group (AfsUndoStack *self, const char *label)
+{
+  if (self->group_depth++ == 0)
+    self->group = afs_command_new_group (label);
+}
+
+void
+afs_undo_stack_end_group (AfsUndoStack *self)
+{
+  AfsCommand *group;
+
+  g_return_if_fail (self->group_depth > 0);
+  if (--self->group_depth > 0)
+    return;
+  group = g_steal_pointer (&self->group);
+  if (afs_command_group_size (group) > 0)
+    record (self, group);
+  else
+    afs_command_free (group);
+}
+
 gboolean
 afs_undo_stack_undo (AfsUndoStack *self, AfsDocument *document)
 {
   gboolean was_modified = afs_undo_stack_get_modified (self);
 
-  if (self->pos == 0)
+  if (self->pos == 0 || self->group)
     return FALSE;
   self->pos--;
   afs_command_revert (g_ptr_array_index (self->commands, self->pos), document);
@@ -122,7 +158,7 @@ afs_undo_stack_redo (AfsUndoStack *self, AfsDocument *document)
 {
   gboolean was_modified = afs_undo_stack_get_modified (self);
 
-  if (self->pos == self->commands->len)
+  if (self->pos == self->commands->len || self->group)
     return FALSE;
   afs_command_apply (g_ptr_array_index (self->commands, self->pos), document);
   afs_document_emit_changed (document);

@@ -21,6 +21,10 @@ AfsUndoStack *afs_undo_stack_new (void);
 /* Applies @command to @document and pushes it, dropping the redo tail.
  * Takes ownership of @command. */
 void        afs_undo_stack_push (AfsUndoStack *self, AfsDocument *document, AfsCommand *command);
+/* While a group is open, pushed commands are applied and collected into
+ * one step that afs_undo_stack_end_group() records. */
+void        afs_undo_stack_begin_group (AfsUndoStack *self, const char *label);
+void        afs_undo_stack_end_group (AfsUndoStack *self);
 gboolean    afs_undo_stack_undo (AfsUndoStack *self, AfsDocument *document);
 gboolean    afs_undo_stack_redo (AfsUndoStack *self, AfsDocument *document);
 gboolean    afs_undo_stack_can_undo (AfsUndoStack *self);
