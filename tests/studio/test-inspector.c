@@ -167,15 +167,21 @@ test_screenshot (Fixture *f, gconstpointer data)
 {
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "inspector-screenshot.png", NULL);
-  GtkWidget *paned = gtk_window_get_child (GTK_WINDOW (f->window));
 
   select_node (f, f->var);
   afs_canvas_fit (f->canvas, FALSE);
   spin (300);
-  texture = render_widget (paned);
+  texture = render_widget (f->window);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
   g_assert_cmpfloat (texture_variance (texture), >, 50.0);
+  /* For looking at the real window (CSS backgrounds included):
+   * AFS_TEST_IMPORT=/tmp/shot.png grabs the X screen with ImageMagick. */
+  if (g_getenv ("AFS_TEST_IMPORT"))
+    {
+      g_autofree char *cmd = g_strdup_printf ("import -window root %s", g_getenv ("AFS_TEST_IMPORT"));
+      g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL);
+    }
 }
 
 int
