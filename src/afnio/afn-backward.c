@@ -56,7 +56,8 @@ typedef struct {
   GArray       *tasks;          /* Task, index = rank - 1 */
   GArray       *edge_targets;   /* gint task index, or -1 */
   GArray       *arrivals;       /* Arrival */
-  GArray       *ready;          /* guint task index, used as a stack */
+  GArray       *ready;          /* guint task index, a queue from ready_head */
+  guint         ready_head;
   GPtrArray    *retained;       /* RetainedGrad */
   guint         in_flight;
   guint         seq;
@@ -645,12 +646,17 @@ run_task (Backward *bw, guint index, gboolean is_root)
 static void
 pump (Backward *bw)
 {
-  while (bw->ready->len > 0 && !bw->finished)
+  /* First in, first out: nodes run in the order they became ready. */
+  while (bw->ready_head < bw->ready->len && !bw->finished)
     {
-      guint index = g_array_index (bw->ready, guint, bw->ready->len - 1);
+      guint index = g_array_index (bw->ready, guint, bw->ready_head++);
       GError *error = NULL;
 
-      g_array_set_size (bw->ready, bw->ready->len - 1);
+      if (bw->ready_head == bw->ready->len)
+        {
+          g_array_set_size (bw->ready, 0);
+          bw->ready_head = 0;
+        }
       if (g_cancellable_set_error_if_cancelled (bw->cancellable, &error))
         {
           fail (bw, error);

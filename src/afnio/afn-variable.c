@@ -941,6 +941,7 @@ static char *
 finish_display (GString *out)
 {
   g_autofree char *raw = NULL;
+  g_autofree char *cleaned = NULL;
   GString *clean;
   gsize len = out->len;
 
@@ -953,8 +954,8 @@ finish_display (GString *out)
       else
         g_string_append_c (clean, raw[i]);
     }
-  raw = g_string_free (clean, FALSE);
-  return g_utf8_make_valid (raw, -1);
+  cleaned = g_string_free (clean, FALSE);
+  return g_utf8_make_valid (cleaned, -1);
 }
 
 /* The printed form, afnio's str(): `variable(DATA, role=ROLE,
