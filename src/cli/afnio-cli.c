@@ -13,6 +13,7 @@
 
 /* Each command file defines one of these; add new ones to the table. */
 static const AfnCliCommand commands[] = {
+  { "demo", N_("Run the specification's examples and print the graphs and grads"), afn_cmd_demo },
   { NULL, NULL, NULL },
 };
 

@@ -15,3 +15,6 @@ typedef struct {
   const char *summary;   /* untranslated; translated when printed */
   AfnCliFunc  func;
 } AfnCliCommand;
+
+/* afnio-cmd-demo.c */
+int afn_cmd_demo (int argc, char **argv);
