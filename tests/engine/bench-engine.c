@@ -13,6 +13,7 @@
 #include <afnio.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static double
 peak_rss_mb (void)
@@ -40,6 +41,14 @@ format_uint (char *out, guint i)
   while (n > 0)
     *out++ = digits[--n];
   *out = '\0';
+}
+
+static double
+cpu_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static GPtrArray *
@@ -101,12 +110,14 @@ run_flat (void)
   g_autoptr(AfnVariable) root = NULL;
   g_autoptr(GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
+  double cpu_start = cpu_seconds ();
 
   leaves = make_leaves (100000);
   root = afn_sum (leaves, &error);
   g_assert_no_error (error);
   backward_or_die (root, feedback);
   printf ("BENCH flat_build_backward_s %.4f s\n", (g_get_monotonic_time () - start) / 1e6);
+  printf ("BENCH flat_build_backward_cpu_s %.4f s\n", cpu_seconds () - cpu_start);
   printf ("BENCH flat_peak_rss_mb %.1f MB\n", peak_rss_mb ());
   printf ("BENCH flat_grad_chars %" G_GUINT64_FORMAT " chars\n", grad_chars (leaves));
   return 0;
@@ -137,6 +148,7 @@ run_tree (void)
   g_autoptr(GPtrArray) leaves = make_leaves (10000);
   GPtrArray *level = g_ptr_array_ref (leaves);
   gint64 start;
+  double cpu_start;
 
   while (level->len > 1)
     {
@@ -145,19 +157,61 @@ run_tree (void)
       level = next;
     }
   start = g_get_monotonic_time ();
+  cpu_start = cpu_seconds ();
   backward_or_die (g_ptr_array_index (level, 0), feedback);
   printf ("BENCH tree_backward_s %.4f s\n", (g_get_monotonic_time () - start) / 1e6);
+  printf ("BENCH tree_backward_cpu_s %.4f s\n", cpu_seconds () - cpu_start);
   g_ptr_array_unref (level);
   printf ("BENCH tree_peak_rss_mb %.1f MB\n", peak_rss_mb ());
   printf ("BENCH tree_grad_chars %" G_GUINT64_FORMAT " chars\n", grad_chars (leaves));
   return 0;
 }
 
-static int
-run_child (const char *self, const char *part)
+typedef struct {
+  char *name;
+  double value;
+  char *unit;
+} Figure;
+
+static void
+figure_free (gpointer data)
+{
+  Figure *f = data;
+  g_free (f->name);
+  g_free (f->unit);
+  g_free (f);
+}
+
+/* Keeps the best time (lowest: the machine may be busy with other work),
+ * the highest memory figure, and the last of anything else. */
+static void
+merge_figure (GPtrArray *figures, const char *name, double value, const char *unit)
+{
+  Figure *f = NULL;
+
+  for (guint i = 0; i < figures->len && f == NULL; i++)
+    if (g_str_equal (((Figure *) g_ptr_array_index (figures, i))->name, name))
+      f = g_ptr_array_index (figures, i);
+  if (f == NULL)
+    {
+      f = g_new0 (Figure, 1);
+      f->name = g_strdup (name);
+      f->unit = g_strdup (unit);
+      f->value = value;
+      g_ptr_array_add (figures, f);
+    }
+  else if (g_str_has_suffix (name, "_s"))
+    f->value = MIN (f->value, value);
+  else
+    f->value = MAX (f->value, value);
+}
+
+static gboolean
+run_child (const char *self, const char *part, GPtrArray *figures)
 {
   const char *argv[] = { self, part, NULL };
   g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
   g_autoptr(GError) error = NULL;
   int status;
 
@@ -166,18 +220,39 @@ run_child (const char *self, const char *part)
       !g_spawn_check_wait_status (status, &error))
     {
       fprintf (stderr, "bench-engine %s: %s\n", part, error->message);
-      return 1;
+      return FALSE;
     }
-  fputs (out, stdout);
-  return 0;
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) words = g_strsplit (lines[i], " ", 4);
+      if (g_strv_length (words) == 4 && g_str_equal (words[0], "BENCH"))
+        merge_figure (figures, words[1], g_ascii_strtod (words[2], NULL), words[3]);
+    }
+  return TRUE;
 }
 
 int
 main (int argc, char **argv)
 {
+  g_autoptr(GPtrArray) figures = g_ptr_array_new_with_free_func (figure_free);
+  const guint runs = 3;
+
   if (argc > 1 && g_str_equal (argv[1], "flat"))
     return run_flat ();
   if (argc > 1 && g_str_equal (argv[1], "tree"))
     return run_tree ();
-  return run_child (argv[0], "flat") | run_child (argv[0], "tree");
+  /* Each part in fresh processes: its peak RSS is its own. */
+  for (guint i = 0; i < runs; i++)
+    if (!run_child (argv[0], "flat", figures) || !run_child (argv[0], "tree", figures))
+      return 1;
+  for (guint i = 0; i < figures->len; i++)
+    {
+      Figure *f = g_ptr_array_index (figures, i);
+      if (g_str_has_suffix (f->name, "_chars"))
+        printf ("BENCH %s %.0f %s\n", f->name, f->value, f->unit);
+      else
+        printf ("BENCH %s %.4g %s\n", f->name, f->value, f->unit);
+    }
+  return 0;
 }
