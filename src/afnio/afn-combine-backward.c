@@ -44,7 +44,12 @@ afn_feedback_text (const char *role, const char *tail, gsize tail_len)
 char *
 afn_feedback_role (const char *role)
 {
-  return g_strconcat ("feedback to ", role, NULL);
+  gsize len = strlen (role);
+  char *text = g_malloc (12 + len + 1);
+
+  memcpy (text, "feedback to ", 12);
+  memcpy (text + 12, role, len + 1);
+  return text;
 }
 
 static gboolean

@@ -421,25 +421,25 @@ afn_node_should_record (AfnVariable **inputs, guint n_inputs)
 }
 
 static void
-add_input_edge (GArray *edges, AfnVariable *input)
+fill_input_edge (AfnEdge *edge, AfnVariable *input)
 {
-  AfnEdge edge = { NULL, NULL, 0 };
   AfnNode *grad_fn;
 
-  if (input != NULL && afn_variable_peek_requires_grad (input))
+  edge->node = NULL;
+  edge->leaf = NULL;
+  edge->output_nr = 0;
+  if (input == NULL || !afn_variable_peek_requires_grad (input))
+    return;
+  grad_fn = afn_variable_peek_grad_fn (input);
+  if (grad_fn != NULL && !afn_variable_peek_is_leaf (input))
     {
-      grad_fn = afn_variable_peek_grad_fn (input);
-      if (grad_fn != NULL && !afn_variable_peek_is_leaf (input))
-        {
-          edge.node = g_object_ref (grad_fn);
-          edge.output_nr = afn_variable_peek_output_nr (input);
-        }
-      else if (afn_variable_peek_accumulate_node (input) != NULL)
-        edge.node = g_object_ref (afn_variable_peek_accumulate_node (input));
-      else
-        edge.leaf = g_object_ref (input);
+      edge->node = g_object_ref (grad_fn);
+      edge->output_nr = afn_variable_peek_output_nr (input);
     }
-  g_array_append_val (edges, edge);
+  else if (afn_variable_peek_accumulate_node (input) != NULL)
+    edge->node = g_object_ref (afn_variable_peek_accumulate_node (input));
+  else
+    edge->leaf = g_object_ref (input);
 }
 
 /* Fills @node's next_functions from @inputs and makes each of @outputs
@@ -457,8 +457,12 @@ afn_node_record (AfnNode *node, AfnVariable **inputs, guint n_inputs,
       priv->edges = g_array_sized_new (FALSE, FALSE, sizeof (AfnEdge), n_inputs);
       g_array_set_clear_func (priv->edges, clear_edge);
     }
-  for (guint i = 0; i < n_inputs; i++)
-    add_input_edge (priv->edges, inputs[i]);
+  {
+    guint first = priv->edges->len;
+    g_array_set_size (priv->edges, first + n_inputs);
+    for (guint i = 0; i < n_inputs; i++)
+      fill_input_edge (&g_array_index (priv->edges, AfnEdge, first + i), inputs[i]);
+  }
   priv->n_outputs = n_outputs;
   for (guint i = 0; i < n_outputs; i++)
     afn_variable_attach_grad_fn (outputs[i], node, i);

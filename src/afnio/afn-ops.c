@@ -218,15 +218,21 @@ add_values (const AfnValue *x, const AfnValue *y, GError **error)
 static char *
 joined_roles (AfnVariable **xs, guint n)
 {
-  GString *role = g_string_new (NULL);
+  g_autofree gsize *lengths = g_new (gsize, n);
+  gsize total = n > 0 ? (n - 1) * 5 : 0;
+  char *role, *p;
 
+  for (guint i = 0; i < n; i++)
+    total += lengths[i] = strlen (afn_variable_role_text (xs[i]));
+  p = role = g_malloc (total + 1);
   for (guint i = 0; i < n; i++)
     {
       if (i > 0)
-        g_string_append_len (role, " and ", 5);
-      g_string_append (role, afn_variable_role_text (xs[i]));
+        memcpy (p, " and ", 5), p += 5;
+      memcpy (p, afn_variable_role_text (xs[i]), lengths[i]), p += lengths[i];
     }
-  return g_string_free (role, FALSE);
+  *p = '\0';
+  return role;
 }
 
 /* Wraps computed data in a Variable and, when grad mode says so, records
