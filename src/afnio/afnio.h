@@ -16,4 +16,5 @@
 #include "afn-model-client.h"
 #include "afn-openai-client.h"
 #include "afn-price-table.h"
+#include "afn-replay-client.h"
 #undef AFNIO_INSIDE
