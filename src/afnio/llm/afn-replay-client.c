@@ -86,6 +86,16 @@ call_free (Call *call)
   g_free (call);
 }
 
+/* Takes @object. */
+static JsonNode *
+object_node (JsonObject *object)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, object);
+  return node;
+}
+
 /* ---- canonical JSON ---------------------------------------------------- */
 
 static void canonical_append (GString *out, JsonNode *node);
@@ -242,7 +252,7 @@ build_request (AfnReplayClient *self,
   json_object_set_object_member (request, "args", rest);
   json_object_set_array_member (request, "messages", json_array_ref (messages));
   json_object_set_string_member (request, "model", model_of (self, args));
-  return json_node_init_object (json_node_alloc (), request);
+  return object_node (request);
 }
 
 /* ---- recordings -------------------------------------------------------- */
@@ -283,7 +293,7 @@ usage_to_json (const AfnUsage *usage)
   json_object_set_int_member (object, "total_tokens", usage->total_tokens);
   json_object_set_int_member (object, "cached_tokens", usage->cached_tokens);
   json_object_set_double_member (object, "cost_usd", usage->cost_usd);
-  return json_node_init_object (json_node_alloc (), object);
+  return object_node (object);
 }
 
 static JsonNode *
@@ -297,7 +307,7 @@ recording_to_json (Recording *rec)
   json_object_set_string_member (response, "text", afn_chat_reply_get_text (rec->reply));
   json_object_set_member (response, "usage", usage_to_json (afn_chat_reply_get_usage (rec->reply)));
   json_object_set_object_member (object, "response", response);
-  return json_node_init_object (json_node_alloc (), object);
+  return object_node (object);
 }
 
 static gint64
@@ -371,8 +381,9 @@ miss_error (JsonArray  *messages,
   guint n = json_array_get_length (messages);
   JsonObject *last = n > 0 ? json_array_get_object_element (messages, n - 1) : NULL;
   const char *text = last != NULL ? json_object_get_string_member_with_default (last, "content", "") : "";
-  g_autofree char *start = g_utf8_substring (text, 0, 80);
-  gboolean cut = g_utf8_strlen (text, -1) > 80;
+  glong length = g_utf8_strlen (text, -1);
+  g_autofree char *start = g_utf8_substring (text, 0, MIN (length, 80));
+  gboolean cut = length > 80;
 
   return g_error_new (AFN_MODEL_ERROR, AFN_MODEL_ERROR_REPLAY_MISS,
                       _("No recorded reply for model “%s”, last message “%s%s” (key %.12s)"),
@@ -674,13 +685,16 @@ JsonNode *
 afn_replay_client_to_json (AfnReplayClient *self)
 {
   JsonArray *array;
+  JsonNode *node;
 
   g_return_val_if_fail (AFN_IS_REPLAY_CLIENT (self), NULL);
 
   array = json_array_sized_new (self->recordings->len);
   for (guint i = 0; i < self->recordings->len; i++)
     json_array_add_element (array, recording_to_json (self->recordings->pdata[i]));
-  return json_node_init_array (json_node_alloc (), array);
+  node = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (node, array);
+  return node;
 }
 
 gboolean
