@@ -13,4 +13,8 @@
 #include "afn-node.h"
 #include "afn-grad-mode.h"
 #include "afn-ops.h"
+#include "afn-model-client.h"
+#include "afn-openai-client.h"
+#include "afn-price-table.h"
+#include "afn-replay-client.h"
 #undef AFNIO_INSIDE
