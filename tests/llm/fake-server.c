@@ -787,7 +787,9 @@ parse_rule (JsonObject  *o,
   static const char *const matches[] = { "always", "last_user", "any_message", "model" };
   static const char *const faults[] = { "none", "rate_limit", "server_error", "status",
                                         "malformed", "hang", "reset", "slow_body" };
-  JsonObject *usage = json_object_get_object_member (o, "usage");
+  JsonNode *usage_node = json_object_get_member (o, "usage");
+  JsonObject *usage = usage_node != NULL && JSON_NODE_HOLDS_OBJECT (usage_node)
+                      ? json_node_get_object (usage_node) : NULL;
   guint value;
 
   if (!parse_enum (json_object_get_string_member_with_default (o, "match", "always"),
