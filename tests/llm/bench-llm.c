@@ -77,6 +77,8 @@ bench_client_rps (void)
   seconds = (g_get_monotonic_time () - start) / 1e6;
 
   g_assert_cmpuint (fake_server_get_request_count (server), ==, RPS_WARMUP + RPS_REQUESTS);
+  g_printerr ("llm_client_rps: %u connections for %u requests\n",
+              fake_server_get_connection_count (server), RPS_WARMUP + RPS_REQUESTS);
   printf ("BENCH llm_client_rps %.0f requests/s\n", RPS_REQUESTS / seconds);
   fflush (stdout);
 }

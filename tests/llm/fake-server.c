@@ -36,6 +36,7 @@ struct _FakeServer
   char *required_key;
   gboolean record_bodies;
   guint request_count;
+  guint connection_count;
   guint in_flight;
   guint max_in_flight;
   GPtrArray *bodies;
@@ -536,6 +537,9 @@ incoming_cb (GSocketService    *service,
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
 
+  g_mutex_lock (&self->lock);
+  self->connection_count++;
+  g_mutex_unlock (&self->lock);
   /* Headers and body go out in separate writes; Nagle would hold the body. */
   g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY,
                        TRUE, NULL);
@@ -555,6 +559,10 @@ listen_loopback (FakeServer  *self,
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, self->port);
   g_autoptr(GSocketAddress) bound = NULL;
 
+  /* libsoup keeps connections alive only while it has a listener of its
+   * own; this one is never connected to. */
+  if (!soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+    return FALSE;
   self->service = g_socket_service_new ();
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 1024);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
@@ -722,6 +730,17 @@ fake_server_get_request_count (FakeServer *self)
 }
 
 guint
+fake_server_get_connection_count (FakeServer *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->connection_count;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+guint
 fake_server_get_max_in_flight (FakeServer *self)
 {
   guint n;
@@ -761,6 +780,7 @@ fake_server_reset_counters (FakeServer *self)
 {
   g_mutex_lock (&self->lock);
   self->request_count = 0;
+  self->connection_count = 0;
   self->max_in_flight = self->in_flight;
   g_ptr_array_set_size (self->bodies, 0);
   g_clear_pointer (&self->last_authorization, g_free);

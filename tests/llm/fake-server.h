@@ -77,6 +77,8 @@ void        fake_server_set_required_key (FakeServer *self, const char *key);
 void        fake_server_set_record_bodies (FakeServer *self, gboolean record);
 
 guint       fake_server_get_request_count (FakeServer *self);
+/* Connections accepted (keep-alive reuses them). */
+guint       fake_server_get_connection_count (FakeServer *self);
 /* Most requests received and not yet answered at one time. */
 guint       fake_server_get_max_in_flight (FakeServer *self);
 /* Transfer full; the body of request @index (0 = first), or NULL. */

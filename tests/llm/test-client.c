@@ -280,6 +280,21 @@ test_parallel (Fixture       *fx,
 }
 
 static void
+test_keep_alive (Fixture       *fx,
+                 gconstpointer  data)
+{
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(AfnChatReply) reply = chat (fx->client, "again", &error);
+      g_assert_no_error (error);
+    }
+  /* One after the other, all on one connection. */
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 10);
+  g_assert_cmpuint (fake_server_get_connection_count (fx->server), ==, 1);
+}
+
+static void
 test_retry_after (Fixture       *fx,
                   gconstpointer  data)
 {
@@ -609,6 +624,7 @@ main (int argc, char **argv)
   ADD ("echo-unknown-price", test_echo_and_unknown_price);
   ADD ("concurrency-cap", test_concurrency_cap);
   ADD ("parallel", test_parallel);
+  ADD ("keep-alive", test_keep_alive);
   ADD ("retry-after", test_retry_after);
   ADD ("rate-limited", test_rate_limited);
   ADD ("server-error-retried", test_server_error_retried);
