@@ -173,55 +173,45 @@ error_json (const char *message,
   return json_to_string (root, FALSE);
 }
 
+static void
+append_json_string (GString    *out,
+                    const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) s; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, *p);
+        }
+      else if (*p < 0x20)
+        g_string_append_printf (out, "\\u%04x", *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* Written by hand rather than with JsonBuilder: the benchmark's server must
+ * cost little next to the client it measures. */
 static char *
 completion_json (Plan *plan)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
+  GString *out = g_string_sized_new (512);
   gint64 prompt = plan->rule.prompt_tokens ? plan->rule.prompt_tokens : plan->prompt_chars / 4 + 1;
   gint64 completion = plan->rule.completion_tokens ? plan->rule.completion_tokens
                                                    : (gint64) strlen (plan->reply_text) / 4 + 1;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, "chatcmpl-fake");
-  json_builder_set_member_name (b, "object");
-  json_builder_add_string_value (b, "chat.completion");
-  json_builder_set_member_name (b, "model");
-  json_builder_add_string_value (b, plan->model);
-  json_builder_set_member_name (b, "choices");
-  json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "index");
-  json_builder_add_int_value (b, 0);
-  json_builder_set_member_name (b, "message");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "role");
-  json_builder_add_string_value (b, "assistant");
-  json_builder_set_member_name (b, "content");
-  json_builder_add_string_value (b, plan->reply_text);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "finish_reason");
-  json_builder_add_string_value (b, "stop");
-  json_builder_end_object (b);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "usage");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "prompt_tokens");
-  json_builder_add_int_value (b, prompt);
-  json_builder_set_member_name (b, "completion_tokens");
-  json_builder_add_int_value (b, completion);
-  json_builder_set_member_name (b, "total_tokens");
-  json_builder_add_int_value (b, prompt + completion);
-  json_builder_set_member_name (b, "prompt_tokens_details");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "cached_tokens");
-  json_builder_add_int_value (b, plan->rule.cached_tokens);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+  g_string_append (out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion\",\"model\":");
+  append_json_string (out, plan->model);
+  g_string_append (out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+  append_json_string (out, plan->reply_text);
+  g_string_append_printf (out, "},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%" G_GINT64_FORMAT
+                          ",\"completion_tokens\":%" G_GINT64_FORMAT ",\"total_tokens\":%" G_GINT64_FORMAT
+                          ",\"prompt_tokens_details\":{\"cached_tokens\":%" G_GINT64_FORMAT "}}}",
+                          prompt, completion, prompt + completion, plan->rule.cached_tokens);
+  return g_string_free (out, FALSE);
 }
 
 static GBytes *

@@ -839,7 +839,7 @@ afn_openai_client_chat_async (AfnModelClient      *client,
   req = g_new0 (Request, 1);
   req->body = build_body (self, messages, args, &req->body_len);
   req->model = g_strdup (request_model (self, args));
-  req->reply = g_string_sized_new (1024);
+  req->reply = g_string_new (NULL);
   req->link.data = task;
   g_task_set_task_data (task, req, (GDestroyNotify) request_free);
 
