@@ -588,6 +588,40 @@ test_key_from_environment (void)
 }
 
 static void
+test_from_args (void)
+{
+  g_autoptr(FakeServer) server = fake_server_new (0);
+  g_autoptr(JsonObject) args = json_object_new ();
+  g_autoptr(AfnOpenAIClient) client = NULL;
+  g_autoptr(AfnChatReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *auth = NULL;
+  g_autofree char *body = NULL;
+
+  json_object_set_string_member (args, "base_url", fake_server_get_base_url (server));
+  json_object_set_string_member (args, "api_key", "sk-args");
+  json_object_set_int_member (args, "max_concurrency", 3);
+  json_object_set_double_member (args, "timeout", 2.5);
+  client = afn_openai_client_new_from_args ("openai/gpt-4o", args, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (afn_openai_client_get_model (client), ==, "gpt-4o");
+  g_assert_cmpuint (afn_openai_client_get_max_concurrency (client), ==, 3);
+  reply = chat (client, "x", &error);
+  g_assert_no_error (error);
+  auth = fake_server_dup_last_authorization (server);
+  g_assert_cmpstr (auth, ==, "Bearer sk-args");
+  body = fake_server_dup_body (server, 0);
+  g_assert_nonnull (strstr (body, "\"model\":\"gpt-4o\""));
+  g_clear_object (&client);
+
+  json_object_set_string_member (args, "timeout", "soon");
+  client = afn_openai_client_new_from_args ("gpt-4o", args, &error);
+  g_assert_null (client);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "timeout"));
+}
+
+static void
 test_price_table (void)
 {
   g_autoptr(AfnPriceTable) table = afn_price_table_new_default ();
@@ -640,6 +674,7 @@ main (int argc, char **argv)
 #undef ADD
   g_test_add_func ("/llm/client/key-from-environment", test_key_from_environment);
   g_test_add_func ("/llm/client/price-table", test_price_table);
+  g_test_add_func ("/llm/client/from-args", test_from_args);
 
   return g_test_run ();
 }
