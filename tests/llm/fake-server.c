@@ -537,6 +537,21 @@ incoming_cb (GSocketService    *service,
   return TRUE;
 }
 
+static gboolean
+add_idle_listener (FakeServer    *self,
+                   GInetAddress  *loopback,
+                   GError       **error)
+{
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, error);
+
+  return socket != NULL
+         && g_socket_bind (socket, any_port, TRUE, error)
+         && g_socket_listen (socket, error)
+         && soup_server_listen_socket (self->server, socket, 0, error);
+}
+
 /* We accept connections ourselves and hand them to the server: GSocket's
  * default backlog of 10 drops the SYNs of 64 simultaneous connections (the
  * kernel resends them only after 1 s), and libsoup 3.2's own accept loop
@@ -551,7 +566,7 @@ listen_loopback (FakeServer  *self,
 
   /* libsoup keeps connections alive only while it has a listener of its
    * own; this one is never connected to. */
-  if (!soup_server_listen_local (self->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+  if (!add_idle_listener (self, loopback, error))
     return FALSE;
   self->service = g_socket_service_new ();
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 1024);
