@@ -42,6 +42,8 @@ struct _FakeServer
   GPtrArray *bodies;
   char *last_authorization;
   GPtrArray *held;          /* hung messages, released at shutdown */
+  guint barrier;
+  GPtrArray *waiting;       /* Plans held at the barrier */
 };
 
 /* What to send for one request, decided under the lock. */
@@ -53,6 +55,7 @@ typedef struct {
   char *error_message;
   char *model;
   gint64 prompt_chars;
+  guint latency_ms;
   GBytes *body;             /* for slow bodies: what is left to send */
   gsize sent;
 } Plan;
@@ -70,6 +73,8 @@ rule_free (Rule *r)
 static void
 plan_free (Plan *plan)
 {
+  if (plan == NULL)
+    return;
   g_clear_object (&plan->msg);
   g_free (plan->reply_text);
   g_free (plan->error_message);
@@ -373,6 +378,49 @@ answer_later_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+schedule (Plan *plan)
+{
+  GSource *source;
+
+  if (plan->latency_ms == 0)
+    {
+      answer (plan);
+      return;
+    }
+  source = g_timeout_source_new (plan->latency_ms);
+  g_source_set_callback (source, answer_later_cb, plan, NULL);
+  g_source_attach (source, plan->server->context);
+  g_source_unref (source);
+}
+
+/* Holds @plan while fewer than the barrier's count have arrived; TRUE when
+ * it is held. The last arrival releases them all. */
+static gboolean
+wait_at_barrier (FakeServer *self,
+                 Plan       *plan)
+{
+  g_autoptr(GPtrArray) released = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->barrier == 0)
+    {
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  g_ptr_array_add (self->waiting, plan);
+  if (self->waiting->len >= self->barrier)
+    {
+      released = g_steal_pointer (&self->waiting);
+      self->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) plan_free);
+      self->barrier = 0;
+    }
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; released != NULL && i < released->len; i++)
+    schedule (g_steal_pointer (&released->pdata[i]));
+  return TRUE;
+}
+
 /* ---- the handler ------------------------------------------------------- */
 
 static void
@@ -504,16 +552,10 @@ handle_cb (SoupServer        *server,
       return;
     }
   plan = make_plan (self, msg, json_node_get_object (root), &latency_ms);
+  plan->latency_ms = latency_ms;
   soup_server_message_pause (msg);
-  if (latency_ms == 0)
-    answer (plan);
-  else
-    {
-      GSource *source = g_timeout_source_new (latency_ms);
-      g_source_set_callback (source, answer_later_cb, plan, NULL);
-      g_source_attach (source, self->context);
-      g_source_unref (source);
-    }
+  if (!wait_at_barrier (self, plan))
+    schedule (plan);
 }
 
 /* ---- the thread -------------------------------------------------------- */
@@ -605,6 +647,7 @@ server_thread (gpointer user_data)
   g_clear_object (&self->service);
   soup_server_disconnect (self->server);
   g_ptr_array_set_size (self->held, 0);
+  g_ptr_array_set_size (self->waiting, 0);
   g_clear_object (&self->server);
   /* Let the connections and pending answers wind down. */
   while (g_main_context_iteration (self->context, FALSE))
@@ -625,6 +668,7 @@ fake_server_new (guint port)
   self->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rule_free);
   self->bodies = g_ptr_array_new_with_free_func (g_free);
   self->held = g_ptr_array_new_with_free_func (g_object_unref);
+  self->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) plan_free);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
   self->thread = g_thread_new ("fake-server", server_thread, self);
@@ -655,6 +699,7 @@ fake_server_free (FakeServer *self)
   g_ptr_array_unref (self->rules);
   g_ptr_array_unref (self->bodies);
   g_ptr_array_unref (self->held);
+  g_ptr_array_unref (self->waiting);
   g_free (self->base_url);
   g_free (self->required_key);
   g_free (self->last_authorization);
@@ -701,6 +746,15 @@ fake_server_set_latency (FakeServer *self,
 {
   g_mutex_lock (&self->lock);
   self->latency_ms = latency_ms;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+fake_server_set_barrier (FakeServer *self,
+                         guint       count)
+{
+  g_mutex_lock (&self->lock);
+  self->barrier = count;
   g_mutex_unlock (&self->lock);
 }
 

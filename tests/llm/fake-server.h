@@ -70,6 +70,10 @@ void        fake_server_clear_rules (FakeServer *self);
 gboolean    fake_server_load_rules (FakeServer *self, const char *path, GError **error);
 /* Delay before every answer; answers wait without blocking the server. */
 void        fake_server_set_latency (FakeServer *self, guint latency_ms);
+/* Holds the next answers until @count requests wait for one, then answers
+ * them all (after the latency). Once; 0 turns it off. Proves that a client
+ * sends @count requests at once, however slow the machine. */
+void        fake_server_set_barrier (FakeServer *self, guint count);
 /* Requests without "Authorization: Bearer @key" get a 401 that quotes the
  * key they sent (as some servers do). NULL: no check. */
 void        fake_server_set_required_key (FakeServer *self, const char *key);

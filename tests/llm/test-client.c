@@ -223,16 +223,17 @@ static void
 test_concurrency_cap (Fixture       *fx,
                       gconstpointer  data)
 {
-  Result r[16] = { 0 };
+  Result r[12] = { 0 };
   gint64 start = g_get_monotonic_time ();
   double elapsed;
 
-  fake_server_set_latency (fx->server, 100);
+  fake_server_set_latency (fx->server, 250);
+  fake_server_set_barrier (fx->server, 4);
   afn_openai_client_set_max_concurrency (fx->client, 4);
   for (guint i = 0; i < G_N_ELEMENTS (r); i++)
     start_chat (fx->client, "hello", NULL, NULL, &r[i]);
   g_assert_cmpuint (afn_openai_client_get_in_flight (fx->client), ==, 4);
-  g_assert_cmpuint (afn_openai_client_get_queued (fx->client), ==, 12);
+  g_assert_cmpuint (afn_openai_client_get_queued (fx->client), ==, 8);
   wait_for (r, G_N_ELEMENTS (r));
   elapsed = (g_get_monotonic_time () - start) / 1e6;
 
@@ -242,11 +243,11 @@ test_concurrency_cap (Fixture       *fx,
       g_assert_cmpstr (afn_chat_reply_get_text (r[i].reply), ==, "hello");
       result_clear (&r[i]);
     }
-  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 16);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 12);
   g_assert_cmpuint (fake_server_get_max_in_flight (fx->server), ==, 4);
-  /* Four waves of 100 ms. */
-  g_assert_cmpfloat (elapsed, >=, 0.39);
-  g_assert_cmpfloat (elapsed, <, 3.0);
+  /* Three waves of 250 ms. */
+  g_assert_cmpfloat (elapsed, >=, 0.74);
+  g_assert_cmpfloat (elapsed, <, 5.0);
 }
 
 static void
@@ -257,6 +258,8 @@ test_parallel (Fixture       *fx,
   gint64 start = g_get_monotonic_time ();
   double elapsed;
 
+  /* No answer before all 64 wait for one: sent one by one, they would time out. */
+  fake_server_set_barrier (fx->server, 64);
   fake_server_set_latency (fx->server, 200);
   afn_openai_client_set_max_concurrency (fx->client, 64);
   for (guint i = 0; i < G_N_ELEMENTS (r); i++)
@@ -273,10 +276,10 @@ test_parallel (Fixture       *fx,
       g_assert_cmpstr (afn_chat_reply_get_text (r[i].reply), ==, text);
       result_clear (&r[i]);
     }
-  g_test_message ("max in flight %u, elapsed %.3f", fake_server_get_max_in_flight (fx->server), elapsed);
   g_assert_cmpuint (fake_server_get_max_in_flight (fx->server), ==, 64);
   /* All at once: one latency, not 64 of them. */
-  g_assert_cmpfloat (elapsed, <, 1.5);
+  g_assert_cmpfloat (elapsed, >=, 0.19);
+  g_assert_cmpfloat (elapsed, <, 4.0);
 }
 
 static void
@@ -536,7 +539,7 @@ test_cancel (Fixture       *fx,
   Result r[4] = { 0 };
   gint64 start = g_get_monotonic_time ();
 
-  fake_server_set_latency (fx->server, 600);
+  fake_server_set_latency (fx->server, 1000);
   afn_openai_client_set_max_concurrency (fx->client, 2);
   g_cancellable_cancel (early);
   start_chat (fx->client, "running", NULL, running, &r[0]);
@@ -551,8 +554,10 @@ test_cancel (Fixture       *fx,
   g_assert_error (r[0].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_error (r[2].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_error (r[3].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (r[0].finished_at - start, <, 500000);
-  g_assert_cmpint (r[2].finished_at - start, <, 500000);
+  /* Cancelled requests end at once, not when the server would answer. */
+  g_assert_cmpint (r[0].finished_at - start, <, 900000);
+  g_assert_cmpint (r[2].finished_at - start, <, 900000);
+  g_assert_cmpint (r[0].finished_at, <, r[1].finished_at);
   g_assert_no_error (r[1].error);
   g_assert_cmpstr (afn_chat_reply_get_text (r[1].reply), ==, "kept");
   /* The queued and the early ones never reached the server. */
