@@ -337,6 +337,13 @@ answer (Plan *plan)
     case FAKE_FAULT_RATE_LIMIT:
       retry = g_strdup_printf ("%u", plan->rule.retry_after_s);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", retry);
+      if (plan->rule.retry_after_ms > 0)
+        {
+          g_free (retry);
+          retry = g_strdup_printf ("%u", plan->rule.retry_after_ms);
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                        "retry-after-ms", retry);
+        }
       set_json (msg, 429, error_json (plan->error_message ? plan->error_message : "Rate limit reached",
                                       "rate_limit_exceeded"));
       break;
@@ -897,6 +904,7 @@ parse_rule (JsonObject  *o,
   rule->status = json_object_get_int_member_with_default (o, "status", 0);
   rule->error_message = json_object_get_string_member_with_default (o, "error_message", NULL);
   rule->retry_after_s = json_object_get_int_member_with_default (o, "retry_after", 0);
+  rule->retry_after_ms = json_object_get_int_member_with_default (o, "retry_after_ms", 0);
   rule->extra_latency_ms = json_object_get_int_member_with_default (o, "latency_ms", 0);
   rule->slow_chunk_ms = json_object_get_int_member_with_default (o, "slow_chunk_ms", 0);
   rule->gzip = json_object_get_boolean_member_with_default (o, "gzip", FALSE);

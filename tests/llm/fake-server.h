@@ -53,6 +53,7 @@ typedef struct {
   gint64       prompt_tokens;    /* 0: about chars / 4 */
   gint64       completion_tokens;
   gint64       cached_tokens;
+  guint        retry_after_ms;   /* for 429: also send OpenAI's retry-after-ms */
 } FakeRule;
 
 typedef struct _FakeServer FakeServer;

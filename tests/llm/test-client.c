@@ -104,7 +104,7 @@ wait_for (Result *results,
 {
   for (guint i = 0; i < n; i++)
     while (!results[i].done)
-      g_main_context_iteration (NULL, TRUE);
+      g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
 }
 
 static void
@@ -313,6 +313,65 @@ test_retry_after (Fixture       *fx,
   g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 2);
   /* The retry waited for Retry-After, not the 10 ms backoff. */
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 950000);
+}
+
+static void
+test_retry_after_ms (Fixture       *fx,
+                     gconstpointer  data)
+{
+  FakeRule rule = { .fault = FAKE_FAULT_RATE_LIMIT, .times = 2, .retry_after_s = 5,
+                    .retry_after_ms = 300 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AfnChatReply) reply = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  fake_server_add_rule (fx->server, &rule);
+  reply = chat (fx->client, "soon", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 3);
+  /* retry-after-ms wins over the coarser Retry-After: two waits of 300 ms. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 590000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 4000000);
+}
+
+typedef struct {
+  const char *base_url;
+  char *text;
+} ThreadChat;
+
+static gpointer
+thread_chat (gpointer user_data)
+{
+  ThreadChat *tc = user_data;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(AfnOpenAIClient) client = NULL;
+  g_autoptr(AfnChatReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (context);
+  client = afn_openai_client_new (tc->base_url, "m");
+  reply = chat (client, "from a thread", &error);   /* iterates @context */
+  g_assert_no_error (error);
+  tc->text = g_strdup (afn_chat_reply_get_text (reply));
+  g_clear_object (&client);
+  g_main_context_pop_thread_default (context);
+  return NULL;
+}
+
+static void
+test_thread_context (void)
+{
+  g_autoptr(FakeServer) server = fake_server_new (0);
+  ThreadChat tc = { .base_url = fake_server_get_base_url (server) };
+  GThread *thread;
+
+  /* The client lives on the context that was the thread-default when it was
+   * made: this thread's default context is never iterated meanwhile. */
+  thread = g_thread_new ("chat", thread_chat, &tc);
+  g_thread_join (thread);
+  g_assert_cmpstr (tc.text, ==, "from a thread");
+  g_assert_false (g_main_context_pending (NULL));
+  g_free (tc.text);
 }
 
 static void
@@ -665,6 +724,7 @@ main (int argc, char **argv)
   ADD ("parallel", test_parallel);
   ADD ("keep-alive", test_keep_alive);
   ADD ("retry-after", test_retry_after);
+  ADD ("retry-after-ms", test_retry_after_ms);
   ADD ("rate-limited", test_rate_limited);
   ADD ("server-error-retried", test_server_error_retried);
   ADD ("server-error-gives-up", test_server_error_gives_up);
@@ -680,6 +740,7 @@ main (int argc, char **argv)
   g_test_add_func ("/llm/client/key-from-environment", test_key_from_environment);
   g_test_add_func ("/llm/client/price-table", test_price_table);
   g_test_add_func ("/llm/client/from-args", test_from_args);
+  g_test_add_func ("/llm/client/thread-context", test_thread_context);
 
   return g_test_run ();
 }
