@@ -22,3 +22,4 @@ int afn_cmd_demo (int argc, char **argv);
 int afnio_cmd_dump (int argc, char **argv);
 int afnio_cmd_pack (int argc, char **argv);
 int afnio_cmd_resave (int argc, char **argv);
+int afnio_cmd_chat (int argc, char **argv);
