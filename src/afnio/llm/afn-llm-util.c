@@ -143,6 +143,13 @@ typedef struct {
 } ChatManyCall;
 
 static void
+reply_unref0 (gpointer reply)
+{
+  if (reply != NULL)
+    afn_chat_reply_unref (reply);
+}
+
+static void
 chat_many_free (gpointer data)
 {
   ChatMany *many = data;
@@ -208,7 +215,7 @@ afn_llm_chat_many_async (AfnModelClient *client, GPtrArray *requests,
 
   g_task_set_source_tag (task, afn_llm_chat_many_async);
   many->client = g_object_ref (client);
-  many->replies = g_ptr_array_new_full (requests->len, (GDestroyNotify) afn_chat_reply_unref);
+  many->replies = g_ptr_array_new_full (requests->len, reply_unref0);
   g_ptr_array_set_size (many->replies, requests->len);
   many->cancellable = g_cancellable_new ();
   if (cancellable != NULL)

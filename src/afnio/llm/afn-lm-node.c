@@ -128,30 +128,30 @@ afn_lm_plan_add (AfnLmPlan *plan, guint k, guint i, JsonArray *request, const ch
 }
 
 static GPtrArray *
-plan_gradients (AfnLmPlan *plan)
+plan_gradients (AfnLmNode *self, AfnLmPlan *plan)
 {
-  GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  GPtrArray *result = afn_node_new_result (AFN_NODE (self));
 
-  for (guint k = 0; k < plan->inputs->len; k++)
+  for (guint k = 0; k < plan->inputs->len && k < result->len; k++)
     {
       PlanInput *input = &g_array_index (plan->inputs, PlanInput, k);
-      GPtrArray *grads;
+      gboolean any = FALSE;
 
       if (!input->wanted)
+        continue;
+      if (input->list_length > 0)
         {
-          g_ptr_array_add (result, NULL);
+          afn_node_result_add_take (result, k, afn_llm_feedback_new_list (input->role, input->texts));
           continue;
         }
-      grads = g_ptr_array_new_with_free_func (g_object_unref);
-      if (input->list_length > 0)
-        g_ptr_array_add (grads, afn_llm_feedback_new_list (input->role, input->texts));
-      else
-        for (guint t = 0; t < input->texts->len; t++)
-          if (*(char *) g_ptr_array_index (input->texts, t) != '\0')
-            g_ptr_array_add (grads, afn_llm_feedback_new (input->role, g_ptr_array_index (input->texts, t)));
-      if (grads->len == 0)
-        g_ptr_array_add (grads, afn_llm_feedback_new (input->role, ""));
-      g_ptr_array_add (result, grads);
+      for (guint t = 0; t < input->texts->len; t++)
+        if (*(char *) g_ptr_array_index (input->texts, t) != '\0')
+          {
+            afn_node_result_add_take (result, k, afn_llm_feedback_new (input->role, g_ptr_array_index (input->texts, t)));
+            any = TRUE;
+          }
+      if (!any)
+        afn_node_result_add_take (result, k, afn_llm_feedback_new (input->role, ""));
     }
   return result;
 }
@@ -189,7 +189,7 @@ chat_many_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   afn_usage_add (&priv->backward_usage, &usage);
   plan_store_replies (plan, replies);
-  g_task_return_pointer (task, plan_gradients (plan), (GDestroyNotify) g_ptr_array_unref);
+  g_task_return_pointer (task, plan_gradients (self, plan), (GDestroyNotify) g_ptr_array_unref);
 }
 
 static void
@@ -212,7 +212,7 @@ afn_lm_node_backward_async (AfnNode *node, GPtrArray *grad_outputs, GCancellable
     }
   if (plan->requests->len == 0)
     {
-      g_task_return_pointer (task, plan_gradients (plan), (GDestroyNotify) g_ptr_array_unref);
+      g_task_return_pointer (task, plan_gradients (self, plan), (GDestroyNotify) g_ptr_array_unref);
       return;
     }
   client = afn_get_backward_model_client (&error);
