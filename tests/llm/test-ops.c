@@ -912,6 +912,74 @@ test_lm_judge_bad_reply (Fixture *fx, gconstpointer data)
   g_assert_null (score);
 }
 
+static void
+test_batch_backward (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(AfnParameter) system = afn_parameter_new_str ("Repeat the word.", "system prompt");
+  g_autoptr(AfnVariable) user = afn_variable_new_str ("say {word}", "user query", FALSE);
+  g_autoptr(GPtrArray) messages = qa_messages (AFN_VARIABLE (system), user);
+  g_autoptr(AfnChatInputs) inputs = afn_chat_inputs_new ();
+  g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(AfnValue) targets_value = afn_value_new_list ();
+  g_autoptr(AfnVariable) targets = NULL;
+  g_autoptr(AfnVariable) answer = NULL;
+  g_autoptr(AfnVariable) score = NULL;
+  g_autoptr(AfnVariable) explanation = NULL;
+  g_autoptr(GError) error = NULL;
+  AfnVariable *w0, *w1;
+
+  add_rule (fx, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>word 1</VARIABLE_ROLE>", "Pick a word that starts with x.");
+  add_rule (fx, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>system prompt</VARIABLE_ROLE>", "Ask for the word x.");
+  add_rule (fx, FAKE_MATCH_LAST_USER, "<PREDICTION>say two</PREDICTION>", "The second answer should be x.");
+  g_ptr_array_add (words, afn_variable_new_str ("one", "word 0", TRUE));
+  g_ptr_array_add (words, afn_variable_new_str ("two", "word 1", TRUE));
+  w0 = g_ptr_array_index (words, 0);
+  w1 = g_ptr_array_index (words, 1);
+  afn_chat_inputs_add_variables (inputs, "word", words);
+  answer = afn_chat_completion (AFN_MODEL_CLIENT (fx->client), messages, inputs, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  afn_value_append_take (targets_value, afn_value_new_str ("say one", -1));
+  afn_value_append_take (targets_value, afn_value_new_str ("x", -1));
+  targets = afn_variable_new (targets_value, "targets", FALSE, NULL);
+  g_assert_true (afn_exact_match_evaluator (answer, targets, NULL, NULL, &score, &explanation, &error));
+  g_assert_cmpint (afn_value_get_int (afn_variable_get_data (score)), ==, 1);
+
+  g_assert_true (backward (explanation, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* 2 forward; 1 for the failing sample; then for element 1 only: the
+   * system prompt and the word used there. */
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 5);
+  g_assert_cmpuint (afn_variable_n_grads (AFN_VARIABLE (system)), ==, 1);
+  g_assert_cmpstr (str_data (afn_variable_get_grad (AFN_VARIABLE (system), 0)), ==, "Ask for the word x.");
+  g_assert_cmpuint (afn_variable_n_grads (w0), ==, 1);
+  g_assert_cmpstr (str_data (afn_variable_get_grad (w0, 0)), ==, "");
+  g_assert_cmpuint (afn_variable_n_grads (w1), ==, 1);
+  g_assert_cmpstr (str_data (afn_variable_get_grad (w1, 0)), ==, "Pick a word that starts with x.");
+  g_assert_cmpstr (afn_variable_get_role (afn_variable_get_grad (w1, 0)), ==, "feedback to word 1");
+
+  /* The graph was released: a second backward says how to keep it. */
+  g_assert_false (backward (explanation, NULL, NULL, &error));
+  g_assert_error (error, AFN_ERROR, AFN_ERROR_GRAPH_RELEASED);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 5);
+}
+
+static void
+test_backward_client_error (Fixture *fx, gconstpointer data)
+{
+  g_auto(Loop) loop = { 0 };
+  g_autoptr(GError) error = NULL;
+  FakeRule fail = { .match = FAKE_MATCH_LAST_USER, .pattern = "<PREDICTION>", .fault = FAKE_FAULT_STATUS,
+                    .status = 400, .error_message = "context too long" };
+
+  fake_server_add_rule (fx->server, &fail);
+  add_loop_rules (fx);
+  loop_forward (fx, &loop, "blue");
+  g_assert_false (backward (loop.explanation, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "context too long"));
+  g_assert_cmpuint (afn_variable_n_grads (AFN_VARIABLE (loop.system)), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -928,6 +996,8 @@ main (int argc, char **argv)
   ADD ("no-backward-client", test_no_backward_client);
   ADD ("set-backward-client", test_set_backward_client);
   ADD ("cancel-backward", test_cancel_backward);
+  ADD ("batch-backward", test_batch_backward);
+  ADD ("backward-client-error", test_backward_client_error);
   ADD ("tgd-missing-tags", test_tgd_missing_tags);
   ADD ("tgd-retry-then-success", test_tgd_retry_then_success);
   ADD ("tgd-concurrent", test_tgd_concurrent);
