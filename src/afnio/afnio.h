@@ -16,6 +16,7 @@
 #include "afn-model-client.h"
 #include "afn-openai-client.h"
 #include "afn-price-table.h"
+#include "afn-replay-client.h"
 #include "afn-backward-client.h"
 #include "afn-chat-messages.h"
 #include "afn-chat-completion.h"

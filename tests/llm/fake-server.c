@@ -22,6 +22,7 @@ struct _FakeServer
   GMainContext *context;
   GMainLoop *loop;
   SoupServer *server;
+  GSocketService *service;
   char *base_url;
   guint port;
 
@@ -313,13 +314,12 @@ start_slow_body (Plan *plan)
 static void
 reset_connection (SoupServerMessage *msg)
 {
-  GSocket *socket = soup_server_message_get_socket (msg);
+  g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
   struct linger lin = { 1, 0 };
-  g_autoptr(GIOStream) stream = NULL;
 
-  if (socket != NULL)
-    setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
-  stream = soup_server_message_steal_connection (msg);
+  if (G_IS_SOCKET_CONNECTION (stream))
+    setsockopt (g_socket_get_fd (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream))),
+                SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
   if (stream != NULL)
     g_io_stream_close (stream, NULL, NULL);
 }
@@ -525,23 +525,41 @@ handle_cb (SoupServer        *server,
 
 /* ---- the thread -------------------------------------------------------- */
 
-/* Our own socket, because GSocket's default backlog of 10 drops the SYNs of
- * 64 simultaneous connections, and the kernel resends them only after 1 s. */
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source,
+             FakeServer        *self)
+{
+  g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
+
+  soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, NULL);
+  return TRUE;
+}
+
+/* We accept connections ourselves and hand them to the server: GSocket's
+ * default backlog of 10 drops the SYNs of 64 simultaneous connections (the
+ * kernel resends them only after 1 s), and libsoup 3.2's own accept loop
+ * leaks every socket. */
 static gboolean
 listen_loopback (FakeServer  *self,
                  GError     **error)
 {
-  g_autoptr(GSocket) socket = NULL;
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, self->port);
+  g_autoptr(GSocketAddress) bound = NULL;
 
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
-  if (socket == NULL)
+  self->service = g_socket_service_new ();
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 1024);
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                      &bound, error))
     return FALSE;
-  g_socket_set_listen_backlog (socket, 1024);
-  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
-    return FALSE;
-  return soup_server_listen_socket (self->server, socket, 0, error);
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
+  g_socket_service_start (self->service);
+  return TRUE;
 }
 
 static gpointer
@@ -549,16 +567,12 @@ server_thread (gpointer user_data)
 {
   FakeServer *self = user_data;
   g_autoptr(GError) error = NULL;
-  GSList *uris;
 
   g_main_context_push_thread_default (self->context);
   self->server = soup_server_new ("server-header", "afnio-fake-server", NULL);
   soup_server_add_handler (self->server, NULL, handle_cb, self, NULL);
   if (!listen_loopback (self, &error))
     g_error ("fake server: cannot listen on 127.0.0.1:%u: %s", self->port, error->message);
-  uris = soup_server_get_uris (self->server);
-  self->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   g_mutex_lock (&self->lock);
   self->base_url = g_strdup_printf ("http://127.0.0.1:%u/v1", self->port);
@@ -568,6 +582,9 @@ server_thread (gpointer user_data)
 
   g_main_loop_run (self->loop);
 
+  g_socket_service_stop (self->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+  g_clear_object (&self->service);
   soup_server_disconnect (self->server);
   g_ptr_array_set_size (self->held, 0);
   g_clear_object (&self->server);

@@ -132,6 +132,16 @@ scrub_key (AfnOpenAIClient *self,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+static GError *
+model_error (AfnOpenAIClient *self,
+             AfnModelError    code,
+             const char      *message)
+{
+  g_autofree char *scrubbed = scrub_key (self, message);
+
+  return g_error_new_literal (AFN_MODEL_ERROR, code, scrubbed);
+}
+
 static void
 rebuild_headers (AfnOpenAIClient *self)
 {
@@ -560,7 +570,7 @@ http_error (AfnOpenAIClient *self,
     message = g_strdup_printf (_("%s answered HTTP %ld for model “%s”: %s"),
                                self->url, status, req->model,
                                said != NULL ? said : _("(no message)"));
-  return g_error_new_literal (AFN_MODEL_ERROR, code, scrub_key (self, message));
+  return model_error (self, code, message);
 }
 
 static GError *
@@ -569,8 +579,7 @@ malformed (AfnOpenAIClient *self,
 {
   g_autofree char *message =
     g_strdup_printf (_("%s sent a reply that is not a chat completion: %s"), self->url, what);
-  return g_error_new_literal (AFN_MODEL_ERROR, AFN_MODEL_ERROR_MALFORMED_REPLY,
-                              scrub_key (self, message));
+  return model_error (self, AFN_MODEL_ERROR_MALFORMED_REPLY, message);
 }
 
 static gint64
@@ -692,7 +701,7 @@ transfer_error (AfnOpenAIClient *self,
     }
   message = g_strdup_printf (_("Request to %s for model “%s” failed after %u attempt(s): %s"),
                              self->url, req->model, req->attempt, why);
-  return g_error_new_literal (AFN_MODEL_ERROR, code, scrub_key (self, message));
+  return model_error (self, code, message);
 }
 
 static void
