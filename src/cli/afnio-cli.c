@@ -13,6 +13,7 @@
 
 /* Each command file defines one of these; add new ones to the table. */
 static const AfnCliCommand commands[] = {
+  { "chat", N_("Send one prompt to an OpenAI-compatible server"), afnio_cmd_chat },
   { NULL, NULL, NULL },
 };
 

@@ -15,3 +15,5 @@ typedef struct {
   const char *summary;   /* untranslated; translated when printed */
   AfnCliFunc  func;
 } AfnCliCommand;
+
+int afnio_cmd_chat (int argc, char **argv);

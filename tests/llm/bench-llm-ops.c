@@ -139,21 +139,49 @@ bench_step (FakeServer *server, AfnOpenAIClient *client)
   printf ("BENCH llm_step_ratio %.3f ratio\n", wall / (LATENCY_MS * 1e3));
 }
 
-void
-bench_llm_ops (void)
+/* A fake server with the benchmark's latency and a client capped at 64,
+ * also set as the backward model client. */
+static void
+setup (FakeServer **server, AfnOpenAIClient **client)
 {
-  g_autoptr(FakeServer) server = fake_server_new (0);
-  g_autoptr(AfnOpenAIClient) client = afn_openai_client_new (fake_server_get_base_url (server), "bench-model");
   FakeRule rule = { .match = FAKE_MATCH_ALWAYS, .reply = "<IMPROVED_VARIABLE>improved</IMPROVED_VARIABLE>" };
 
-  fake_server_add_rule (server, &rule);
-  fake_server_set_record_bodies (server, FALSE);
-  fake_server_set_latency (server, LATENCY_MS);
-  afn_openai_client_set_api_key (client, "");
-  afn_openai_client_set_max_concurrency (client, N);
-  afn_set_backward_model_client_instance (AFN_MODEL_CLIENT (client), "bench-model", NULL);
+  *server = fake_server_new (0);
+  *client = afn_openai_client_new (fake_server_get_base_url (*server), "bench-model");
+  fake_server_add_rule (*server, &rule);
+  fake_server_set_record_bodies (*server, FALSE);
+  fake_server_set_latency (*server, LATENCY_MS);
+  afn_openai_client_set_api_key (*client, "");
+  afn_openai_client_set_max_concurrency (*client, N);
+  afn_set_backward_model_client_instance (AFN_MODEL_CLIENT (*client), "bench-model", NULL);
+}
 
-  bench_backward (server, client);
-  bench_step (server, client);
+static void
+teardown (FakeServer *server, AfnOpenAIClient *client)
+{
   afn_set_backward_model_client_instance (NULL, NULL, NULL);
+  g_object_unref (client);
+  fake_server_free (server);
+}
+
+void
+bench_llm_backward (void)
+{
+  FakeServer *server;
+  AfnOpenAIClient *client;
+
+  setup (&server, &client);
+  bench_backward (server, client);
+  teardown (server, client);
+}
+
+void
+bench_llm_step (void)
+{
+  FakeServer *server;
+  AfnOpenAIClient *client;
+
+  setup (&server, &client);
+  bench_step (server, client);
+  teardown (server, client);
 }

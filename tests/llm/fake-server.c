@@ -6,6 +6,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "fake-server.h"
@@ -534,6 +536,9 @@ incoming_cb (GSocketService    *service,
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
 
+  /* Headers and body go out in separate writes; Nagle would hold the body. */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY,
+                       TRUE, NULL);
   soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, NULL);
   return TRUE;
 }
@@ -787,7 +792,9 @@ parse_rule (JsonObject  *o,
   static const char *const matches[] = { "always", "last_user", "any_message", "model" };
   static const char *const faults[] = { "none", "rate_limit", "server_error", "status",
                                         "malformed", "hang", "reset", "slow_body" };
-  JsonObject *usage = json_object_get_object_member (o, "usage");
+  JsonNode *usage_node = json_object_get_member (o, "usage");
+  JsonObject *usage = usage_node != NULL && JSON_NODE_HOLDS_OBJECT (usage_node)
+                      ? json_node_get_object (usage_node) : NULL;
   guint value;
 
   if (!parse_enum (json_object_get_string_member_with_default (o, "match", "always"),
