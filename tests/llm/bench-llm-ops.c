@@ -175,6 +175,24 @@ bench_llm_backward (void)
   teardown (server, client);
 }
 
+/* Opens the client's connections, as the forward and backward passes before
+ * a step would have, so that the step measures the step. */
+static void
+warm_up (AfnOpenAIClient *client)
+{
+  AfnParameter *params[N];
+  AfnVariable *answers[N];
+
+  for (guint i = 0; i < N; i++)
+    params[i] = afn_parameter_new_str ("warm-up", "system prompt");
+  forward_all (client, params, answers);
+  for (guint i = 0; i < N; i++)
+    {
+      g_object_unref (params[i]);
+      g_object_unref (answers[i]);
+    }
+}
+
 void
 bench_llm_step (void)
 {
@@ -182,6 +200,7 @@ bench_llm_step (void)
   AfnOpenAIClient *client;
 
   setup (&server, &client);
+  warm_up (client);
   bench_step (server, client);
   teardown (server, client);
 }
