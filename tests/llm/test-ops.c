@@ -980,6 +980,103 @@ test_backward_client_error (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (afn_variable_n_grads (AFN_VARIABLE (loop.system)), ==, 0);
 }
 
+/* A value tree from the fixtures' JSON rendering (the subset that optimizer
+ * state dicts use: dicts, tuples, lists, Variables, scalars). */
+static AfnValue *
+value_from_rendering (JsonNode *node)
+{
+  JsonObject *o;
+  const char *type;
+  AfnValue *out;
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    return afn_value_new_none ();
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      out = afn_value_new_list ();
+      for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+        afn_value_append_take (out, value_from_rendering (json_array_get_element (json_node_get_array (node), i)));
+      return out;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node))
+    switch (json_node_get_value_type (node))
+      {
+      case G_TYPE_BOOLEAN: return afn_value_new_bool (json_node_get_boolean (node));
+      case G_TYPE_INT64:   return afn_value_new_int (json_node_get_int (node));
+      case G_TYPE_DOUBLE:  return afn_value_new_float (json_node_get_double (node));
+      default:             return afn_value_new_str (json_node_get_string (node), -1);
+      }
+  o = json_node_get_object (node);
+  type = json_object_get_string_member (o, "__type__");
+  if (g_str_equal (type, "Variable"))
+    {
+      g_autoptr(AfnValue) data = value_from_rendering (json_object_get_member (o, "data"));
+      gboolean is_param = g_str_has_suffix (json_object_get_string_member (o, "class"), "Parameter");
+      g_autoptr(AfnVariable) v = afn_variable_new_raw (is_param ? AFN_TYPE_PARAMETER : AFN_TYPE_VARIABLE, data,
+                                                       json_object_get_string_member (o, "role"),
+                                                       json_object_get_boolean_member (o, "requires_grad"));
+
+      return afn_value_new_object (v);
+    }
+  out = g_str_equal (type, "tuple") ? afn_value_new_tuple () : afn_value_new_dict ();
+  for (guint i = 0; i < json_array_get_length (json_object_get_array_member (o, "items")); i++)
+    {
+      JsonNode *item = json_array_get_element (json_object_get_array_member (o, "items"), i);
+
+      if (g_str_equal (type, "tuple"))
+        afn_value_append_take (out, value_from_rendering (item));
+      else
+        afn_value_dict_set_take (out, value_from_rendering (json_array_get_element (json_node_get_array (item), 0)),
+                                 value_from_rendering (json_array_get_element (json_node_get_array (item), 1)));
+    }
+  return out;
+}
+
+static void
+test_tgd_load_afnio_state (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *path = g_build_filename (g_getenv ("AFN_FIXTURES_DIR"), "optimizer_state_dict_p2.expected.json", NULL);
+  g_autoptr(AfnValue) state = NULL;
+  g_autoptr(AfnValue) again = NULL;
+  g_autoptr(AfnTGD) tgd = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(AfnVariable) grad = afn_variable_new_str ("be concise", "feedback to system prompt", FALSE);
+  AfnValue *group;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  state = value_from_rendering (json_object_get_member (json_node_get_object (json_parser_get_root (parser)), "value"));
+  g_ptr_array_add (params, afn_parameter_new_str ("You are a doctor.", "system prompt"));
+  g_ptr_array_add (params, afn_parameter_new_str ("Answer this: {q}", "instruction prompt"));
+  tgd = afn_tgd_new (params, AFN_MODEL_CLIENT (fx->client), NULL, NULL, NULL, 0, NULL);
+  g_assert_true (afn_tgd_load_state_dict (tgd, state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (afn_tgd_get_momentum (tgd), ==, 2);
+
+  /* The resumed optimizer shows afnio's saved feedback as a past value, and
+   * uses its completion args. */
+  afn_variable_append_grad (g_ptr_array_index (params, 0), grad, NULL);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>You are a concise doctor.</IMPROVED_VARIABLE>");
+  g_assert_true (afn_tgd_step (tgd, NULL, &error));
+  g_assert_no_error (error);
+  body = fake_server_dup_body (fx->server, 0);
+  g_assert_nonnull (strstr (body, "<FEEDBACK>Make 'system prompt' more specific.</FEEDBACK>"));
+  g_assert_nonnull (strstr (body, "\"model\":\"gpt-4o\""));
+  g_assert_nonnull (strstr (body, "\"temperature\":0.2"));
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 1);
+
+  /* Saved again: the buffer holds afnio's entry and the new one. */
+  again = afn_tgd_state_dict (tgd);
+  g_assert_cmpuint (afn_value_n_items (afn_value_dict_lookup (afn_value_get_item (afn_value_dict_lookup (again, "state"), 0),
+                                                              "momentum_buffer")), ==, 2);
+  group = afn_value_get_item (afn_value_dict_lookup (again, "param_groups"), 0);
+  g_assert_cmpint (afn_value_get_int (afn_value_dict_lookup (group, "momentum")), ==, 2);
+  g_assert_cmpfloat (afn_value_get_float (afn_value_dict_lookup (afn_value_dict_lookup (group, "completion_args"),
+                                                                 "temperature")), ==, 0.2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1003,6 +1100,7 @@ main (int argc, char **argv)
   ADD ("tgd-concurrent", test_tgd_concurrent);
   ADD ("tgd-prompt", test_tgd_prompt);
   ADD ("tgd-state-dict", test_tgd_state_dict);
+  ADD ("tgd-load-afnio-state", test_tgd_load_afnio_state);
   ADD ("lm-judge", test_lm_judge);
   ADD ("lm-judge-batch", test_lm_judge_batch);
   ADD ("lm-judge-bad-reply", test_lm_judge_bad_reply);
