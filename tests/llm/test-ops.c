@@ -1077,6 +1077,64 @@ test_tgd_load_afnio_state (Fixture *fx, gconstpointer data)
                                                                  "temperature")), ==, 0.2);
 }
 
+/* Runs the loop with @client for everything; returns the new system prompt. */
+static char *
+run_loop_with (AfnModelClient *client)
+{
+  g_autoptr(AfnParameter) system = afn_parameter_new_str ("You are a helpful assistant.", "system prompt");
+  g_autoptr(AfnVariable) user = afn_variable_new_str ("What colour is the sky?", "user query", FALSE);
+  g_autoptr(GPtrArray) messages = qa_messages (AFN_VARIABLE (system), user);
+  g_autoptr(AfnVariable) target = afn_variable_new_str ("blue", "expected answer", FALSE);
+  g_autoptr(AfnVariable) answer = NULL;
+  g_autoptr(AfnVariable) score = NULL;
+  g_autoptr(AfnVariable) explanation = NULL;
+  g_autoptr(GPtrArray) params = g_ptr_array_new ();
+  g_autoptr(AfnTGD) tgd = NULL;
+  g_autoptr(GError) error = NULL;
+
+  afn_set_backward_model_client_instance (client, "backward-model", NULL);
+  answer = afn_chat_completion (client, messages, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (afn_exact_match_evaluator (answer, target, NULL, NULL, &score, &explanation, &error));
+  g_assert_true (backward (explanation, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (params, system);
+  tgd = afn_tgd_new (params, client, NULL, NULL, NULL, 0, NULL);
+  g_assert_true (afn_tgd_step (tgd, NULL, &error));
+  g_assert_no_error (error);
+  afn_set_backward_model_client_instance (NULL, NULL, NULL);
+  return g_strdup (str_data (AFN_VARIABLE (system)));
+}
+
+static void
+test_replay_loop (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(AfnReplayClient) recorder = afn_replay_client_new (AFN_MODEL_CLIENT (fx->client), AFN_REPLAY_MODE_RECORD);
+  g_autoptr(AfnReplayClient) player = afn_replay_client_new (AFN_MODEL_CLIENT (fx->client), AFN_REPLAY_MODE_REPLAY);
+  g_autofree char *recorded = NULL;
+  g_autofree char *replayed = NULL;
+  g_autofree char *jsonl = NULL;
+  g_autoptr(GError) error = NULL;
+
+  add_loop_rules (fx);
+  recorded = run_loop_with (AFN_MODEL_CLIENT (recorder));
+  g_assert_cmpstr (recorded, ==, NEW_PROMPT);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 4);
+  jsonl = afn_replay_client_to_jsonl (recorder);
+  g_assert_true (afn_replay_client_load_jsonl_data (player, jsonl, -1, "recording", &error));
+  g_assert_no_error (error);
+
+  /* The same prompts, byte for byte: every request is a hit, none is sent. */
+  fake_server_clear_rules (fx->server);
+  replayed = run_loop_with (AFN_MODEL_CLIENT (player));
+  g_assert_cmpstr (replayed, ==, NEW_PROMPT);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 4);
+  g_assert_cmpuint (afn_replay_client_get_hits (player), ==, 4);
+  g_assert_cmpuint (afn_replay_client_get_misses (player), ==, 0);
+  g_clear_object (&recorder);
+  g_clear_object (&player);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1101,6 +1159,7 @@ main (int argc, char **argv)
   ADD ("tgd-prompt", test_tgd_prompt);
   ADD ("tgd-state-dict", test_tgd_state_dict);
   ADD ("tgd-load-afnio-state", test_tgd_load_afnio_state);
+  ADD ("replay-loop", test_replay_loop);
   ADD ("lm-judge", test_lm_judge);
   ADD ("lm-judge-batch", test_lm_judge_batch);
   ADD ("lm-judge-bad-reply", test_lm_judge_bad_reply);
