@@ -1135,6 +1135,63 @@ test_replay_loop (Fixture *fx, gconstpointer data)
   g_clear_object (&player);
 }
 
+static void
+test_tgd_cancel_and_failure (Fixture *fx, gconstpointer data)
+{
+  AfnParameter *params[3] = { NULL };
+  g_autoptr(AfnTGD) tgd = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  FakeRule hang = { .match = FAKE_MATCH_LAST_USER, .pattern = "<VARIABLE>prompt 2</VARIABLE>",
+                    .fault = FAKE_FAULT_HANG, .times = 1 };
+  FakeRule fail = { .match = FAKE_MATCH_LAST_USER, .pattern = "<VARIABLE>prompt 1</VARIABLE>",
+                    .fault = FAKE_FAULT_STATUS, .status = 400, .error_message = "bad prompt" };
+
+  fake_server_add_rule (fx->server, &hang);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  tgd = tgd_with_feedback (fx, params, 3, 1);
+
+  /* Cancelled while one request hangs: nothing is written. */
+  g_timeout_add (100, cancel_timeout_cb, cancellable);
+  g_assert_false (afn_tgd_step (tgd, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *want = g_strdup_printf ("prompt %u", i);
+
+      g_assert_cmpstr (str_data (AFN_VARIABLE (params[i])), ==, want);
+    }
+
+  /* One request refused by the server: the others' values are not written. */
+  fake_server_clear_rules (fx->server);
+  fake_server_add_rule (fx->server, &fail);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  g_assert_false (afn_tgd_step (tgd, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "bad prompt"));
+  g_assert_cmpstr (str_data (AFN_VARIABLE (params[0])), ==, "prompt 0");
+  g_assert_cmpstr (str_data (AFN_VARIABLE (params[2])), ==, "prompt 2");
+  {
+    g_autoptr(AfnValue) state = afn_tgd_state_dict (tgd);
+
+    /* Nor were the momentum buffers advanced. */
+    g_assert_cmpuint (afn_value_n_items (afn_value_dict_lookup (state, "state")), ==, 0);
+  }
+
+  /* And once the server is fine, the same step goes through. */
+  fake_server_clear_rules (fx->server);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  g_clear_error (&error);
+  g_assert_true (afn_tgd_step (tgd, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpstr (str_data (AFN_VARIABLE (params[i])), ==, "changed");
+      g_object_unref (params[i]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1156,6 +1213,7 @@ main (int argc, char **argv)
   ADD ("tgd-missing-tags", test_tgd_missing_tags);
   ADD ("tgd-retry-then-success", test_tgd_retry_then_success);
   ADD ("tgd-concurrent", test_tgd_concurrent);
+  ADD ("tgd-cancel-and-failure", test_tgd_cancel_and_failure);
   ADD ("tgd-prompt", test_tgd_prompt);
   ADD ("tgd-state-dict", test_tgd_state_dict);
   ADD ("tgd-load-afnio-state", test_tgd_load_afnio_state);
