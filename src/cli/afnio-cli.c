@@ -14,6 +14,7 @@
 /* Each command file defines one of these; add new ones to the table. */
 static const AfnCliCommand commands[] = {
   { "chat", N_("Send one prompt to an OpenAI-compatible server"), afnio_cmd_chat },
+  { "demo", N_("Run the specification's examples and print the graphs and grads"), afn_cmd_demo },
   { NULL, NULL, NULL },
 };
 

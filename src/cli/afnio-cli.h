@@ -17,3 +17,5 @@ typedef struct {
 } AfnCliCommand;
 
 int afnio_cmd_chat (int argc, char **argv);
+/* afnio-cmd-demo.c */
+int afn_cmd_demo (int argc, char **argv);
