@@ -63,8 +63,8 @@ wait_for (GAsyncResult **slot)
   return *slot;
 }
 
-/* The engine's sync backward runs a private main context, but a client
- * belongs to the context it was made in: tests drive the async form. */
+/* The async form, waited for here, so that tests can cancel it from a
+ * timeout (sync-backward tests afn_variable_backward() itself). */
 static gboolean
 backward (AfnVariable *root, AfnVariable *gradient, GCancellable *cancellable, GError **error)
 {
@@ -1192,6 +1192,21 @@ test_tgd_cancel_and_failure (Fixture *fx, gconstpointer data)
     }
 }
 
+static void
+test_sync_backward (Fixture *fx, gconstpointer data)
+{
+  g_auto(Loop) loop = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  add_loop_rules (fx);
+  loop_forward (fx, &loop, "blue");
+  /* The synchronous backward must let the client's requests progress. */
+  g_assert_true (afn_variable_backward (loop.explanation, NULL, FALSE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (afn_variable_n_grads (AFN_VARIABLE (loop.system)), ==, 1);
+  g_assert_cmpstr (str_data (afn_variable_get_grad (AFN_VARIABLE (loop.system), 0)), ==, PROMPT_FEEDBACK);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1204,6 +1219,7 @@ main (int argc, char **argv)
   ADD ("chat-completion-batch", test_chat_completion_batch);
   ADD ("chat-completion-shape-error", test_chat_completion_shape_error);
   ADD ("full-loop", test_full_loop);
+  ADD ("sync-backward", test_sync_backward);
   ADD ("success-short-circuit", test_success_short_circuit);
   ADD ("no-backward-client", test_no_backward_client);
   ADD ("set-backward-client", test_set_backward_client);
