@@ -15,3 +15,11 @@ typedef struct {
   const char *summary;   /* untranslated; translated when printed */
   AfnCliFunc  func;
 } AfnCliCommand;
+
+/* afnio-cmd-demo.c */
+int afn_cmd_demo (int argc, char **argv);
+/* .hf files (afnio-cmd-hf.c). */
+int afnio_cmd_dump (int argc, char **argv);
+int afnio_cmd_pack (int argc, char **argv);
+int afnio_cmd_resave (int argc, char **argv);
+int afnio_cmd_chat (int argc, char **argv);
