@@ -81,6 +81,13 @@ gboolean    afn_node_should_record (AfnVariable **inputs, guint n_inputs);
 void        afn_node_record (AfnNode *node, AfnVariable **inputs, guint n_inputs,
                              AfnVariable **outputs, guint n_outputs);
 
+/* For op authors: a result for AfnNodeClass.backward, one NULL slot per
+ * next_function (freeing it frees the lists and their gradients). Transfer full. */
+GPtrArray  *afn_node_new_result (AfnNode *self);
+/* Appends @grad (taken) to the list for input @i of @result, making the
+ * list on first use. */
+void        afn_node_result_add_take (GPtrArray *result, guint i, AfnVariable *grad);
+
 /* The AccumulateGrad node of a leaf that requires grad (created on first
  * use and then reused, so a leaf used twice has one). Transfer none. */
 AfnNode    *afn_variable_get_accumulate_node (AfnVariable *variable);

@@ -1,0 +1,122 @@
+/* afn-combine-backward.c: AddBackward0 and SumBackward0.
+ *
+ * Both give every input that requires grad one gradient per incoming
+ * gradient: the combined-feedback sentence for that input's role followed by
+ * the incoming gradient's text, each gradient kept, in order of arrival.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "afn-ops-private.h"
+
+struct _AfnCombineBackward
+{
+  AfnNode parent_instance;
+  GPtrArray *inputs;   /* saved AfnVariable per input; NULL once released */
+};
+
+G_DEFINE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN_TYPE_NODE)
+
+static const char feedback_head[] = "Here is the combined feedback we got for this specific ";
+static const char feedback_mid[] = " and other variables: ";
+
+AfnValue *
+afn_feedback_text (const char *role, const char *tail, gsize tail_len)
+{
+  gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
+  gsize role_len = strlen (role);
+  gsize len = head + role_len + mid + tail_len;
+  char *text = g_malloc (len + 1);
+  char *p = text;
+
+  memcpy (p, feedback_head, head), p += head;
+  memcpy (p, role, role_len), p += role_len;
+  memcpy (p, feedback_mid, mid), p += mid;
+  if (tail_len > 0)
+    memcpy (p, tail, tail_len);
+  text[len] = '\0';
+  return afn_value_new_str_take (text, len);
+}
+
+char *
+afn_feedback_role (const char *role)
+{
+  return g_strconcat ("feedback to ", role, NULL);
+}
+
+static GPtrArray *
+afn_combine_backward_backward (AfnNode *node, GPtrArray *grad_outputs, GError **error)
+{
+  AfnCombineBackward *self = AFN_COMBINE_BACKWARD (node);
+  GPtrArray *incoming = g_ptr_array_index (grad_outputs, 0);
+  g_autoptr(GPtrArray) result = afn_node_new_result (node);
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
+
+  /* Each incoming text is read once, however many inputs it goes to. */
+  for (guint j = 0; j < incoming->len; j++)
+    {
+      gsize len;
+      g_ptr_array_add (texts, afn_variable_dup_data_text (g_ptr_array_index (incoming, j), &len));
+      g_array_append_val (lengths, len);
+    }
+  for (guint i = 0; i < result->len; i++)
+    {
+      AfnVariable *input;
+      const char *role;
+
+      if (afn_node_get_next_function (node, i, NULL) == NULL)
+        continue;
+      input = g_ptr_array_index (self->inputs, i);
+      role = afn_variable_role_text (input);
+      for (guint j = 0; j < incoming->len; j++)
+        afn_node_result_add_take (result, i,
+          afn_variable_new_take (AFN_TYPE_VARIABLE,
+                                 afn_feedback_text (role, g_ptr_array_index (texts, j),
+                                                    g_array_index (lengths, gsize, j)),
+                                 afn_feedback_role (role), FALSE));
+    }
+  return g_steal_pointer (&result);
+}
+
+static void
+afn_combine_backward_release_saved (AfnNode *node)
+{
+  g_clear_pointer (&AFN_COMBINE_BACKWARD (node)->inputs, g_ptr_array_unref);
+}
+
+static void
+afn_combine_backward_finalize (GObject *object)
+{
+  g_clear_pointer (&AFN_COMBINE_BACKWARD (object)->inputs, g_ptr_array_unref);
+  G_OBJECT_CLASS (afn_combine_backward_parent_class)->finalize (object);
+}
+
+static void
+afn_combine_backward_class_init (AfnCombineBackwardClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = afn_combine_backward_finalize;
+  AFN_NODE_CLASS (klass)->backward = afn_combine_backward_backward;
+  AFN_NODE_CLASS (klass)->release_saved = afn_combine_backward_release_saved;
+}
+
+static void
+afn_combine_backward_init (AfnCombineBackward *self)
+{
+}
+
+AfnNode *
+afn_combine_backward_new (const char *name, AfnVariable **inputs, guint n_inputs)
+{
+  AfnCombineBackward *self = g_object_new (AFN_TYPE_COMBINE_BACKWARD, NULL);
+
+  afn_node_set_name (AFN_NODE (self), name);
+  self->inputs = g_ptr_array_new_full (n_inputs, g_object_unref);
+  for (guint i = 0; i < n_inputs; i++)
+    g_ptr_array_add (self->inputs, g_object_ref (inputs[i]));
+  return AFN_NODE (self);
+}

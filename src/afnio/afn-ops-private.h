@@ -1,0 +1,29 @@
+/* afn-ops-private.h: the nodes of the built-in ops. Not installed.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "afn-engine-private.h"
+
+G_BEGIN_DECLS
+
+#define AFN_TYPE_COMBINE_BACKWARD (afn_combine_backward_get_type ())
+G_DECLARE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN, COMBINE_BACKWARD, AfnNode)
+
+/* AddBackward0 / SumBackward0: saves @inputs (for their roles). */
+AfnNode *afn_combine_backward_new (const char *name, AfnVariable **inputs, guint n_inputs);
+
+#define AFN_TYPE_SPLIT_BACKWARD (afn_split_backward_get_type ())
+G_DECLARE_FINAL_TYPE (AfnSplitBackward, afn_split_backward, AFN, SPLIT_BACKWARD, AfnNode)
+
+/* SplitBackward0: saves @input (for its role). */
+AfnNode *afn_split_backward_new (AfnVariable *input);
+
+/* "Here is the combined feedback we got for this specific {role} and other
+ * variables: " followed by @tail_len bytes of @tail and nothing else. */
+AfnValue *afn_feedback_text (const char *role, const char *tail, gsize tail_len);
+/* "feedback to {role}". Transfer full. */
+char     *afn_feedback_role (const char *role);
+
+G_END_DECLS

@@ -1,0 +1,598 @@
+/* afn-ops.c: add, sum and split, the ops whose backward needs no model.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "afn-ops-private.h"
+
+/* Numbers ---------------------------------------------------------------- */
+
+static gboolean
+is_number (const AfnValue *v)
+{
+  AfnValueKind kind = afn_value_kind (v);
+  return kind == AFN_VALUE_BOOL || kind == AFN_VALUE_INT || kind == AFN_VALUE_BIGINT ||
+         kind == AFN_VALUE_FLOAT;
+}
+
+static gboolean
+is_list (const AfnValue *v)
+{
+  return afn_value_kind (v) == AFN_VALUE_LIST || afn_value_kind (v) == AFN_VALUE_TUPLE;
+}
+
+/* Decimal text of an integer value (BOOL, INT or BIGINT). */
+static char *
+int_text (const AfnValue *v)
+{
+  switch (afn_value_kind (v))
+    {
+    case AFN_VALUE_BOOL:
+      return g_strdup (afn_value_get_bool (v) ? "1" : "0");
+    case AFN_VALUE_INT:
+      return g_strdup_printf ("%" G_GINT64_FORMAT, afn_value_get_int (v));
+    default:
+      return g_strdup (afn_value_get_bigint (v));
+    }
+}
+
+/* Compares two digit strings without leading zeros. */
+static int
+compare_magnitude (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  if (la != lb)
+    return la < lb ? -1 : 1;
+  return strcmp (a, b);
+}
+
+/* |a| + |b| or |a| - |b| (with |a| >= |b|) on digit strings. */
+static GString *
+magnitude_op (const char *a, const char *b, gboolean subtract)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  GString *out = g_string_sized_new (la + 2);
+  int carry = 0;
+
+  for (gsize k = 0; k < la; k++)
+    {
+      int da = a[la - 1 - k] - '0';
+      int db = k < lb ? b[lb - 1 - k] - '0' : 0;
+      int d = subtract ? da - db - carry : da + db + carry;
+      carry = subtract ? d < 0 : d > 9;
+      d = subtract ? (d + 10) % 10 : d % 10;
+      g_string_append_c (out, '0' + d);
+    }
+  if (carry && !subtract)
+    g_string_append_c (out, '1');
+  g_strreverse (out->str);
+  return out;
+}
+
+/* Exact addition of integers of any size, through their decimal text. */
+static AfnValue *
+bigint_add (const AfnValue *x, const AfnValue *y)
+{
+  g_autofree char *a = int_text (x), *b = int_text (y);
+  gboolean neg_a = a[0] == '-', neg_b = b[0] == '-', negative;
+  const char *ma = a + neg_a, *mb = b + neg_b;
+  GString *sum;
+
+  if (neg_a == neg_b)
+    {
+      sum = magnitude_op (ma, mb, FALSE);
+      negative = neg_a;
+    }
+  else if (compare_magnitude (ma, mb) >= 0)
+    {
+      sum = magnitude_op (ma, mb, TRUE);
+      negative = neg_a;
+    }
+  else
+    {
+      sum = magnitude_op (mb, ma, TRUE);
+      negative = neg_b;
+    }
+  if (negative)
+    g_string_prepend_c (sum, '-');
+  {
+    g_autofree char *text = g_string_free (sum, FALSE);
+    return afn_value_new_bigint (text);
+  }
+}
+
+static gboolean
+to_double (const AfnValue *v, double *out, GError **error)
+{
+  switch (afn_value_kind (v))
+    {
+    case AFN_VALUE_BOOL:
+      *out = afn_value_get_bool (v);
+      return TRUE;
+    case AFN_VALUE_INT:
+      *out = (double) afn_value_get_int (v);
+      return TRUE;
+    case AFN_VALUE_FLOAT:
+      *out = afn_value_get_float (v);
+      return TRUE;
+    default:
+      *out = g_ascii_strtod (afn_value_get_bigint (v), NULL);
+      if (!isinf (*out))
+        return TRUE;
+      g_set_error (error, AFN_ERROR, AFN_ERROR_INVALID_DATA,
+                   _("int too large to convert to float: %s"), afn_value_get_bigint (v));
+      return FALSE;
+    }
+}
+
+static AfnValue *
+add_numbers (const AfnValue *x, const AfnValue *y, GError **error)
+{
+  double a, b;
+
+  if (afn_value_kind (x) != AFN_VALUE_FLOAT && afn_value_kind (y) != AFN_VALUE_FLOAT)
+    {
+      gint64 sum;
+      if (afn_value_kind (x) != AFN_VALUE_BIGINT && afn_value_kind (y) != AFN_VALUE_BIGINT)
+        {
+          gint64 i = afn_value_kind (x) == AFN_VALUE_BOOL ? afn_value_get_bool (x) : afn_value_get_int (x);
+          gint64 j = afn_value_kind (y) == AFN_VALUE_BOOL ? afn_value_get_bool (y) : afn_value_get_int (y);
+          if (!__builtin_add_overflow (i, j, &sum))
+            return afn_value_new_int (sum);
+        }
+      return bigint_add (x, y);
+    }
+  if (!to_double (x, &a, error) || !to_double (y, &b, error))
+    return NULL;
+  return afn_value_new_float (a + b);
+}
+
+/* Scalars and element-wise lists ------------------------------------------ */
+
+static void
+set_kind_error (GError **error, const char *op, const AfnValue *x, const AfnValue *y)
+{
+  g_set_error (error, AFN_ERROR, AFN_ERROR_TYPE_MISMATCH,
+               _("%s() cannot combine %s and %s data: it combines strings with strings, numbers "
+                 "with numbers and lists with lists of the same length."),
+               op, afn_value_kind_name (afn_value_kind (x)), afn_value_kind_name (afn_value_kind (y)));
+}
+
+static AfnValue *
+add_scalars (const AfnValue *x, const AfnValue *y, GError **error)
+{
+  if (afn_value_kind (x) == AFN_VALUE_STR && afn_value_kind (y) == AFN_VALUE_STR)
+    {
+      gsize lx, ly;
+      const char *sx = afn_value_get_str (x, &lx), *sy = afn_value_get_str (y, &ly);
+      char *text = g_malloc (lx + ly + 1);
+      memcpy (text, sx, lx);
+      memcpy (text + lx, sy, ly);
+      text[lx + ly] = '\0';
+      return afn_value_new_str_take (text, lx + ly);
+    }
+  if (is_number (x) && is_number (y))
+    return add_numbers (x, y, error);
+  set_kind_error (error, "add", x, y);
+  return NULL;
+}
+
+static AfnValue *
+add_values (const AfnValue *x, const AfnValue *y, GError **error)
+{
+  g_autoptr(AfnValue) out = NULL;
+  guint n;
+
+  if (!is_list (x) && !is_list (y))
+    return add_scalars (x, y, error);
+  if (!is_list (x) || !is_list (y))
+    {
+      set_kind_error (error, "add", x, y);
+      return NULL;
+    }
+  n = afn_value_n_items (x);
+  if (n != afn_value_n_items (y))
+    {
+      g_set_error (error, AFN_ERROR, AFN_ERROR_SHAPE_MISMATCH,
+                   _("add() needs lists of the same length, got %u and %u items."),
+                   n, afn_value_n_items (y));
+      return NULL;
+    }
+  out = afn_value_new_list ();
+  for (guint i = 0; i < n; i++)
+    {
+      AfnValue *item = add_scalars (afn_value_get_item (x, i), afn_value_get_item (y, i), error);
+      if (item == NULL)
+        return NULL;
+      afn_value_append_take (out, item);
+    }
+  return g_steal_pointer (&out);
+}
+
+/* The result's role: "{x1.role} and {x2.role} and ...". */
+static char *
+joined_roles (AfnVariable **xs, guint n)
+{
+  GString *role = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (i > 0)
+        g_string_append (role, " and ");
+      g_string_append (role, afn_variable_role_text (xs[i]));
+    }
+  return g_string_free (role, FALSE);
+}
+
+/* Wraps computed data in a Variable and, when grad mode says so, records
+ * @name's node. Lists that came out mixing ints and floats become floats. */
+static AfnVariable *
+combine_result (const char *name, AfnValue *data_take, AfnVariable **inputs, guint n, GError **error)
+{
+  g_autoptr(AfnValue) data = data_take;
+  AfnValue *normalized = afn_variable_normalize_data (data, error);
+  AfnVariable *result;
+
+  if (normalized == NULL)
+    return NULL;
+  result = afn_variable_new_take (AFN_TYPE_VARIABLE, normalized, joined_roles (inputs, n), FALSE);
+  if (afn_node_should_record (inputs, n))
+    {
+      g_autoptr(AfnNode) node = afn_combine_backward_new (name, inputs, n);
+      afn_node_record (node, inputs, n, &result, 1);
+    }
+  return result;
+}
+
+/* add(x, y): strings concatenate, numbers add, equal-length lists add
+ * element by element. Role "{x.role} and {y.role}". Transfer full; NULL with
+ * AFN_ERROR_TYPE_MISMATCH, AFN_ERROR_SHAPE_MISMATCH or AFN_ERROR_INVALID_DATA. */
+AfnVariable *
+afn_add (AfnVariable *x, AfnVariable *y, GError **error)
+{
+  AfnVariable *inputs[2] = { x, y };
+  AfnValue *data;
+
+  g_return_val_if_fail (AFN_IS_VARIABLE (x), NULL);
+  g_return_val_if_fail (AFN_IS_VARIABLE (y), NULL);
+
+  data = add_values (afn_variable_get_data (x), afn_variable_get_data (y), error);
+  if (data == NULL)
+    return NULL;
+  return combine_result ("AddBackward0", data, inputs, 2, error);
+}
+
+/* Sum ---------------------------------------------------------------------- */
+
+static gboolean
+all_strings (AfnValue **values, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (afn_value_kind (values[i]) != AFN_VALUE_STR)
+      return FALSE;
+  return TRUE;
+}
+
+/* "<ITEM>x1</ITEM><ITEM>x2</ITEM>...", built in one allocation. */
+static AfnValue *
+sum_strings (AfnValue **values, guint n)
+{
+  gsize total = 0, len;
+  char *text, *p;
+
+  for (guint i = 0; i < n; i++)
+    {
+      afn_value_get_str (values[i], &len);
+      total += len + 13;
+    }
+  p = text = g_malloc (total + 1);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *s = afn_value_get_str (values[i], &len);
+      memcpy (p, "<ITEM>", 6), p += 6;
+      memcpy (p, s, len), p += len;
+      memcpy (p, "</ITEM>", 7), p += 7;
+    }
+  *p = '\0';
+  return afn_value_new_str_take (text, total);
+}
+
+/* Python's sum(): starts from int 0. */
+static AfnValue *
+sum_numbers (AfnValue **values, guint n, GError **error)
+{
+  g_autoptr(AfnValue) total = afn_value_new_int (0);
+
+  for (guint i = 0; i < n; i++)
+    {
+      AfnValue *next;
+      if (!is_number (values[i]))
+        {
+          set_kind_error (error, "sum", values[0], values[i]);
+          return NULL;
+        }
+      next = add_numbers (total, values[i], error);
+      if (next == NULL)
+        return NULL;
+      afn_value_unref (total);
+      total = next;
+    }
+  return g_steal_pointer (&total);
+}
+
+static AfnValue *
+sum_scalars (AfnValue **values, guint n, GError **error)
+{
+  if (all_strings (values, n))
+    return sum_strings (values, n);
+  if (afn_value_kind (values[0]) == AFN_VALUE_STR)
+    {
+      for (guint i = 1; i < n; i++)
+        if (afn_value_kind (values[i]) != AFN_VALUE_STR)
+          {
+            set_kind_error (error, "sum", values[0], values[i]);
+            return NULL;
+          }
+    }
+  return sum_numbers (values, n, error);
+}
+
+static AfnValue *
+sum_lists (AfnValue **values, guint n, GError **error)
+{
+  guint len = afn_value_n_items (values[0]);
+  g_autoptr(AfnValue) out = afn_value_new_list ();
+  g_autofree AfnValue **column = g_new (AfnValue *, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (!is_list (values[i]))
+        {
+          set_kind_error (error, "sum", values[0], values[i]);
+          return NULL;
+        }
+      if (afn_value_n_items (values[i]) != len)
+        {
+          g_set_error (error, AFN_ERROR, AFN_ERROR_SHAPE_MISMATCH,
+                       _("sum() needs lists of the same length, got %u items in the first and "
+                         "%u in item %u."), len, afn_value_n_items (values[i]), i);
+          return NULL;
+        }
+    }
+  for (guint k = 0; k < len; k++)
+    {
+      AfnValue *item;
+      for (guint i = 0; i < n; i++)
+        column[i] = afn_value_get_item (values[i], k);
+      item = sum_scalars (column, n, error);
+      if (item == NULL)
+        return NULL;
+      afn_value_append_take (out, item);
+    }
+  return g_steal_pointer (&out);
+}
+
+/* sum([x1..xn]): numbers add, strings become "<ITEM>x1</ITEM>...", lists
+ * combine element by element. Role and backward as for add. Transfer full;
+ * NULL with an AfnError on bad input or an empty @xs. */
+AfnVariable *
+afn_sum (GPtrArray *xs, GError **error)
+{
+  g_autofree AfnValue **values = NULL;
+  AfnValue *data;
+  AfnVariable **inputs;
+
+  g_return_val_if_fail (xs != NULL, NULL);
+  for (guint i = 0; i < xs->len; i++)
+    g_return_val_if_fail (AFN_IS_VARIABLE (g_ptr_array_index (xs, i)), NULL);
+
+  if (xs->len == 0)
+    {
+      g_set_error_literal (error, AFN_ERROR, AFN_ERROR_INVALID_DATA,
+                           _("sum() needs at least one Variable."));
+      return NULL;
+    }
+  inputs = (AfnVariable **) xs->pdata;
+  values = g_new (AfnValue *, xs->len);
+  for (guint i = 0; i < xs->len; i++)
+    values[i] = afn_variable_get_data (inputs[i]);
+  data = is_list (values[0]) ? sum_lists (values, xs->len, error) : sum_scalars (values, xs->len, error);
+  if (data == NULL)
+    return NULL;
+  return combine_result ("SumBackward0", data, inputs, xs->len, error);
+}
+
+/* Split -------------------------------------------------------------------- */
+
+/* Reads the code point at @s (surrogatepass UTF-8, not validated). */
+static gunichar
+peek_char (const char *s, gsize len, gsize *width)
+{
+  guchar c = s[0];
+  gsize n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+  gunichar cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
+
+  n = MIN (n, len);
+  for (gsize i = 1; i < n; i++)
+    cp = (cp << 6) | ((guchar) s[i] & 0x3F);
+  *width = n;
+  return cp;
+}
+
+/* Python's str.isspace(). */
+static gboolean
+is_py_space (gunichar c)
+{
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+static gsize
+skip_space (const char *s, gsize len, gsize i, gboolean space)
+{
+  while (i < len)
+    {
+      gsize width;
+      if (is_py_space (peek_char (s + i, len - i, &width)) != space)
+        break;
+      i += width;
+    }
+  return i;
+}
+
+static void
+add_part (GPtrArray *parts, const char *s, gsize len)
+{
+  g_ptr_array_add (parts, afn_value_new_str (s, len));
+}
+
+/* str.split() without a separator: runs of white space. */
+static void
+split_whitespace (GPtrArray *parts, const char *s, gsize len, gint maxsplit)
+{
+  gsize i = 0;
+
+  for (gint count = 0; maxsplit < 0 || count < maxsplit; count++)
+    {
+      gsize j;
+      i = skip_space (s, len, i, TRUE);
+      if (i == len)
+        return;
+      j = skip_space (s, len, i, FALSE);
+      add_part (parts, s + i, j - i);
+      i = j;
+    }
+  i = skip_space (s, len, i, TRUE);
+  if (i < len)
+    add_part (parts, s + i, len - i);
+}
+
+static const char *
+find_sep (const char *s, gsize len, const char *sep, gsize sep_len)
+{
+  for (gsize i = 0; i + sep_len <= len; i++)
+    if (s[i] == sep[0] && memcmp (s + i, sep, sep_len) == 0)
+      return s + i;
+  return NULL;
+}
+
+static void
+split_sep (GPtrArray *parts, const char *s, gsize len, const char *sep, gint maxsplit)
+{
+  gsize sep_len = strlen (sep), i = 0;
+
+  for (gint count = 0; maxsplit < 0 || count < maxsplit; count++)
+    {
+      const char *hit = find_sep (s + i, len - i, sep, sep_len);
+      if (hit == NULL)
+        break;
+      add_part (parts, s + i, hit - (s + i));
+      i = hit - s + sep_len;
+    }
+  add_part (parts, s + i, len - i);
+}
+
+static GPtrArray *
+split_value (const AfnValue *v, const char *sep, gint maxsplit)
+{
+  GPtrArray *parts = g_ptr_array_new_with_free_func ((GDestroyNotify) afn_value_unref);
+  gsize len;
+  const char *s = afn_value_get_str (v, &len);
+
+  if (sep == NULL)
+    split_whitespace (parts, s, len, maxsplit);
+  else
+    split_sep (parts, s, len, sep, maxsplit);
+  return parts;
+}
+
+/* Output i of a list split: part i of every element, "" when it has none. */
+static GPtrArray *
+split_list (const AfnValue *data, const char *sep, gint maxsplit)
+{
+  guint n_items = afn_value_n_items (data), n_out = 0;
+  g_autoptr(GPtrArray) split = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  GPtrArray *outputs = g_ptr_array_new_with_free_func ((GDestroyNotify) afn_value_unref);
+
+  for (guint k = 0; k < n_items; k++)
+    {
+      GPtrArray *parts = split_value (afn_value_get_item (data, k), sep, maxsplit);
+      n_out = MAX (n_out, parts->len);
+      g_ptr_array_add (split, parts);
+    }
+  for (guint i = 0; i < n_out; i++)
+    {
+      AfnValue *column = afn_value_new_list ();
+      for (guint k = 0; k < n_items; k++)
+        {
+          GPtrArray *parts = g_ptr_array_index (split, k);
+          afn_value_append_take (column, i < parts->len ? afn_value_ref (g_ptr_array_index (parts, i))
+                                                        : afn_value_new_str ("", 0));
+        }
+      g_ptr_array_add (outputs, column);
+    }
+  return outputs;
+}
+
+static gboolean
+check_split_input (AfnValue *data, const char *sep, GError **error)
+{
+  gboolean ok = afn_value_kind (data) == AFN_VALUE_STR;
+
+  if (is_list (data))
+    {
+      ok = TRUE;
+      for (guint k = 0; k < afn_value_n_items (data); k++)
+        ok &= afn_value_kind (afn_value_get_item (data, k)) == AFN_VALUE_STR;
+    }
+  if (!ok)
+    {
+      g_set_error (error, AFN_ERROR, AFN_ERROR_TYPE_MISMATCH,
+                   _("split() needs a string or a list of strings, not %s data."),
+                   afn_value_kind_name (afn_value_kind (data)));
+      return FALSE;
+    }
+  if (sep != NULL && *sep == '\0')
+    {
+      g_set_error_literal (error, AFN_ERROR, AFN_ERROR_INVALID_DATA, _("split(): empty separator"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* split(x, sep=None, maxsplit=-1): Python's str.split on a string, or on
+ * every element of a list (output i then holds part i of each element,
+ * padded with ""). Output i has role "split part {i} of {role}". Returns a
+ * GPtrArray of new Variables (free function set), or NULL with
+ * AFN_ERROR_TYPE_MISMATCH / AFN_ERROR_INVALID_DATA. */
+GPtrArray *
+afn_split (AfnVariable *x, const char *sep, gint maxsplit, GError **error)
+{
+  AfnValue *data;
+  g_autoptr(GPtrArray) parts = NULL;
+  g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_val_if_fail (AFN_IS_VARIABLE (x), NULL);
+  data = afn_variable_get_data (x);
+  if (!check_split_input (data, sep, error))
+    return NULL;
+
+  parts = is_list (data) ? split_list (data, sep, maxsplit) : split_value (data, sep, maxsplit);
+  for (guint i = 0; i < parts->len; i++)
+    g_ptr_array_add (outputs,
+      afn_variable_new_take (AFN_TYPE_VARIABLE, afn_value_ref (g_ptr_array_index (parts, i)),
+                             g_strdup_printf ("split part %u of %s", i, afn_variable_role_text (x)),
+                             FALSE));
+  if (outputs->len > 0 && afn_node_should_record (&x, 1))
+    {
+      g_autoptr(AfnNode) node = afn_split_backward_new (x);
+      afn_node_record (node, &x, 1, (AfnVariable **) outputs->pdata, outputs->len);
+    }
+  return g_steal_pointer (&outputs);
+}
