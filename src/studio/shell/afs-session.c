@@ -423,16 +423,31 @@ afs_session_read_bytes (GBytes *bytes, gboolean *needs_layout, GError **error)
 
 /* ---- writing ---- */
 
+/* Member @name of @o when it is an object, else NULL (transfer none). */
+static JsonObject *
+object_member (JsonObject *o, const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static JsonArray *
+array_member (JsonObject *o, const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
 static JsonObject *
 variable_info (JsonObject *root, gint64 id)
 {
   g_autofree char *key = g_strdup_printf ("%" G_GINT64_FORMAT, id);
-  JsonObject *afnio = json_object_get_object_member (root, AFS_SESSION_AFNIO_EXTRA);
-  JsonObject *variables = afnio ? json_object_get_object_member (afnio, "variables") : NULL;
+  JsonObject *afnio = object_member (root, AFS_SESSION_AFNIO_EXTRA);
+  JsonObject *variables = afnio ? object_member (afnio, "variables") : NULL;
 
-  if (variables == NULL || !json_object_has_member (variables, key))
-    return NULL;
-  return json_object_get_object_member (variables, key);
+  return variables ? object_member (variables, key) : NULL;
 }
 
 /* The value to save for a node's data: the exact value the file held when
@@ -468,8 +483,7 @@ new_variable (GType type, JsonNode *data_setting, const char *exact, const char 
 static void
 add_grads (AfnVariable *var, JsonObject *info)
 {
-  JsonArray *grads = info && json_object_has_member (info, "grads")
-                     ? json_object_get_array_member (info, "grads") : NULL;
+  JsonArray *grads = info ? array_member (info, "grads") : NULL;
 
   for (guint i = 0; grads != NULL && i < json_array_get_length (grads); i++)
     {
@@ -515,15 +529,15 @@ unique_name (GHashTable *names, JsonObject *info, JsonObject *settings, gint64 i
 static AfnValue *
 variables_from_graph (JsonObject *root)
 {
-  JsonArray *nodes = json_object_get_array_member (root, "nodes");
+  JsonArray *nodes = array_member (root, "nodes");
   g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   AfnValue *dict = afn_value_new_ordered_dict ();
 
   for (guint i = 0; nodes != NULL && i < json_array_get_length (nodes); i++)
     {
       JsonObject *node = json_array_get_object_element (nodes, i);
-      const char *kind = json_object_get_string_member_with_default (node, "kind", "");
-      JsonObject *settings = json_object_get_object_member (node, "settings");
+      const char *kind = node ? json_object_get_string_member_with_default (node, "kind", "") : "";
+      JsonObject *settings = node ? object_member (node, "settings") : NULL;
       gint64 id = json_object_get_int_member_with_default (node, "id", i);
       JsonObject *info;
       g_autoptr(AfnVariable) var = NULL;

@@ -137,6 +137,13 @@ afs_window_show_toast (AfsWindow *self, const char *message)
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
 }
 
+GdkTexture *
+afs_window_snapshot_canvas (AfsWindow *self)
+{
+  g_return_val_if_fail (AFS_IS_WINDOW (self), NULL);
+  return afs_window_views_snapshot (self);
+}
+
 /* ---- document ---- */
 
 static void

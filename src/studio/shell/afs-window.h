@@ -44,6 +44,9 @@ void         afs_window_save_to_file (AfsWindow *self, GFile *file);
 void         afs_window_save_draft (AfsWindow *self);
 /* Looks for drafts of crashed sessions and offers to restore them. */
 void         afs_window_offer_draft_recovery (AfsWindow *self);
+/* Renders the canvas as it is shown now (transfer full), or NULL when it
+ * has no size yet. For screenshots and tests. */
+GdkTexture  *afs_window_snapshot_canvas (AfsWindow *self);
 /* Shows @message in the window's toast overlay. */
 void         afs_window_show_toast (AfsWindow *self, const char *message);
 
