@@ -470,9 +470,7 @@ file_missing (gpointer file)
   return !g_file_query_exists (file, NULL);
 }
 
-/* The first complete draft session in the drafts folder, or NULL. The
- * sidecar is written first and the session is renamed into place, so a
- * .hf that exists is complete. */
+/* The first draft session in the drafts folder, or NULL. */
 static GFile *
 find_draft (GFile *dir)
 {
@@ -496,8 +494,18 @@ draft_written (gpointer data)
   GFile **out = data;
   g_autoptr(GFile) dir = afs_drafts_dup_dir ();
 
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) graph = NULL;
+
+  /* A new file is written in place (only an existing one is replaced
+   * through a temporary file), so wait until the draft reads back. */
+  g_clear_object (out);
   *out = find_draft (dir);
-  return *out != NULL;
+  if (*out != NULL)
+    bytes = g_file_load_bytes (*out, NULL, NULL, NULL);
+  if (bytes != NULL)
+    graph = afs_session_read_bytes (bytes, NULL, NULL);
+  return graph != NULL;
 }
 
 /* Copies @draft and its sidecar under the name of a process that has
@@ -553,8 +561,17 @@ test_drafts_recovered_after_crash (void)
   afs_window_offer_draft_recovery (window);
   g_assert_true (wait_for (has_dialog, window));
   dialogs = find_dialogs (window);
+  /* (A button press also closes the dialog; a response alone does not.) */
   adw_message_dialog_response (dialogs->pdata[0], "restore");
+  gtk_window_destroy (dialogs->pdata[0]);
   wait_idle (window);
+  {
+    g_autoptr(GPtrArray) left = find_dialogs (window);
+    for (guint i = 0; i < left->len; i++)
+      g_test_message ("dialog: %s: %s", adw_message_dialog_get_heading (left->pdata[i]),
+                      adw_message_dialog_get_body (left->pdata[i]));
+    g_assert_cmpuint (left->len, ==, 0);
+  }
   got = document_json (window);
   g_assert_cmpstr (got, ==, expected);
   g_assert_true (afs_window_get_modified (window));
@@ -640,13 +657,56 @@ test_preferences_window (void)
   destroy_and_check (window);
 }
 
+static void
+remove_tree (GFile *file)
+{
+  g_autoptr(GFileEnumerator) children =
+    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                               NULL, NULL);
+  GFileInfo *info;
+
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autoptr(GFile) child = g_file_get_child (file, g_file_info_get_name (info));
+
+      remove_tree (child);
+      g_object_unref (info);
+    }
+  g_file_delete (file, NULL, NULL);
+}
+
+/* One private home for the whole run: GTK's recent-files manager is a
+ * singleton that keeps the first path it saw, so the per-test folders of
+ * G_TEST_OPTION_ISOLATE_DIRS would vanish under it. */
+static char *
+isolate_home (void)
+{
+  char *home = g_dir_make_tmp ("afs-studio-test-XXXXXX", NULL);
+  const char *vars[][2] = {
+    { "HOME", "home" }, { "XDG_DATA_HOME", "data" }, { "XDG_STATE_HOME", "state" },
+    { "XDG_CONFIG_HOME", "config" }, { "XDG_CACHE_HOME", "cache" },
+  };
+
+  g_assert_nonnull (home);
+  for (guint i = 0; i < G_N_ELEMENTS (vars); i++)
+    {
+      g_autofree char *dir = g_build_filename (home, vars[i][1], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      g_setenv (vars[i][0], dir, TRUE);
+    }
+  return home;
+}
+
 int
 main (int argc, char *argv[])
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *home = isolate_home ();
+  g_autoptr(GFile) home_file = g_file_new_for_path (home);
   int ret;
 
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_init (&argc, &argv, NULL);
   /* Any warning is a failure ("without a warning"). */
   g_log_set_always_fatal (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL);
 
@@ -669,5 +729,6 @@ main (int argc, char *argv[])
 
   ret = g_test_run ();
   g_object_unref (app);
+  remove_tree (home_file);
   return ret;
 }
