@@ -13,4 +13,5 @@
 #include "afn-node.h"
 #include "afn-grad-mode.h"
 #include "afn-ops.h"
+#include "afn-hf.h"
 #undef AFNIO_INSIDE
