@@ -19,6 +19,12 @@ afs_window_views_init (AfsWindow *self)
   self->canvas = placeholder;
 }
 
+gboolean
+afs_window_has_canvas (AfsWindow *self)
+{
+  return FALSE;
+}
+
 void
 afs_window_views_auto_layout (AfsWindow *self)
 {
