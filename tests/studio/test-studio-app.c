@@ -153,29 +153,37 @@ last_node_id (AfsWindow *window)
   return afs_graph_node_get_id (nodes->pdata[nodes->len - 1]);
 }
 
-/* Builds parameter + variable -> add through the window's actions. */
+static void
+canvas_action (AfsWindow *window, const char *action, GVariant *param)
+{
+  g_assert_true (gtk_widget_activate_action_variant (afs_window_get_canvas (window), action, param));
+}
+
+/* Builds parameter + variable -> add through the canvas's actions (the
+ * commands behind node search and wire dragging). */
 static void
 build_small_graph (AfsWindow *window)
 {
   AfsDocument *doc = afs_window_get_document (window);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) data = json_node_new (JSON_NODE_VALUE);
-  guint p, v, add;
+  guint p, v, add, n_links;
 
-  activate (window, "add-node", g_variant_new_string ("parameter"));
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("parameter"));
   p = last_node_id (window);
-  activate (window, "add-node", g_variant_new_string ("variable"));
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("variable"));
   v = last_node_id (window);
-  activate (window, "add-node", g_variant_new_string ("add"));
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("add"));
   add = last_node_id (window);
   g_assert_cmpuint (n_nodes (window), ==, 3);
 
   json_node_set_string (data, "You are a helpful assistant.");
   g_assert_true (afs_document_set_setting (doc, p, "data", data, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (afs_document_link (doc, p, "output", add, "x", FALSE, &error));
-  g_assert_nonnull (afs_document_link (doc, v, "output", add, "y", FALSE, &error));
-  g_assert_no_error (error);
+  n_links = afs_document_get_links (doc)->len;
+  canvas_action (window, "canvas.connect", g_variant_new ("(usus)", p, "output", add, "x"));
+  canvas_action (window, "canvas.connect", g_variant_new ("(usus)", v, "output", add, "y"));
+  g_assert_cmpuint (afs_document_get_links (doc)->len, ==, n_links + 2);
 }
 
 /* ---- tests ---- */
@@ -220,7 +228,7 @@ test_undo_redo_through_window (void)
   g_autoptr(JsonNode) role = json_node_new (JSON_NODE_VALUE);
   guint ids[1];
   double x = 300, y = 200;
-  const guint n_edits = 6;
+  const guint n_edits = 7;
 
   /* One edit of each kind, recording the document after each. */
   g_ptr_array_add (states, document_json (window));
@@ -228,6 +236,8 @@ test_undo_redo_through_window (void)
   g_ptr_array_add (states, document_json (window));
   ids[0] = 1;
   afs_document_move_nodes (doc, ids, &x, &y, 1);    /* move */
+  g_ptr_array_add (states, document_json (window));
+  canvas_action (window, "canvas.arrange", NULL);   /* layout */
   g_ptr_array_add (states, document_json (window));
   json_node_set_string (role, "system prompt");
   g_assert_true (afs_document_set_setting (doc, 1, "role", role, NULL)); /* setting */
