@@ -107,6 +107,17 @@ has_dialog (gpointer window)
   return dialogs->len > 0;
 }
 
+/* Answers @dialog as a button press would: the response, then the dialog
+ * goes (it may already have gone with its window). */
+static void
+respond (AdwMessageDialog *dialog, const char *response)
+{
+  g_object_ref (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_object_unref (dialog);
+}
+
 static void
 close_dialogs (AfsWindow *window)
 {
@@ -114,6 +125,64 @@ close_dialogs (AfsWindow *window)
 
   for (guint i = 0; i < dialogs->len; i++)
     gtk_window_destroy (dialogs->pdata[i]);
+}
+
+static void
+set_true (gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+static gboolean
+is_true (gpointer flag)
+{
+  return *(gboolean *) flag;
+}
+
+static gboolean
+is_drawn (gpointer widget)
+{
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
+}
+
+/* With AFS_SCREENSHOT_DIR set, saves @window as NAME.png there, so that
+ * dialogs can be looked at; otherwise does nothing. */
+static void
+maybe_save_screenshot (GtkWindow *window, const char *name)
+{
+  const char *dir = g_getenv ("AFS_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  graphene_rect_t bounds;
+  int width, height;
+
+  if (dir == NULL)
+    return;
+  g_assert_true (wait_for (is_drawn, window));
+  /* Wait until the window has painted a frame. */
+  {
+    GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+    gboolean painted = FALSE;
+    gulong id = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_true), &painted);
+
+    gtk_widget_queue_draw (GTK_WIDGET (window));
+    g_assert_true (wait_for (is_true, &painted));
+    g_signal_handler_disconnect (clock, id);
+  }
+  width = gtk_widget_get_width (GTK_WIDGET (window));
+  height = gtk_widget_get_height (GTK_WIDGET (window));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  graphene_rect_init (&bounds, 0, 0, width, height);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node, &bounds);
+  path = g_strdup_printf ("%s/%s.png", dir, name);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
 static void
@@ -382,6 +451,12 @@ is_hostile (const char *name)
   return g_str_has_prefix (name, "hostile_");
 }
 
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
 static guint
 count_fixtures (gboolean hostile, GPtrArray *names)
 {
@@ -392,7 +467,7 @@ count_fixtures (gboolean hostile, GPtrArray *names)
   while ((name = g_dir_read_name (dir)) != NULL)
     if (g_str_has_suffix (name, ".hf") && is_hostile (name) == hostile)
       g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, compare_names);
   return names->len;
 }
 
@@ -495,6 +570,8 @@ test_hostile_fixture_keeps_document (void)
       wait_idle (window);
       g_assert_true (wait_for (has_dialog, window));
       dialogs = find_dialogs (window);
+      if (i == 0)
+        maybe_save_screenshot (dialogs->pdata[0], "open-error-dialog");
       body = adw_message_dialog_get_body (dialogs->pdata[0]);
       /* The message names the file. */
       g_assert_nonnull (strstr (body, names->pdata[i]));
@@ -632,9 +709,8 @@ test_drafts_recovered_after_crash (void)
   afs_window_offer_draft_recovery (window);
   g_assert_true (wait_for (has_dialog, window));
   dialogs = find_dialogs (window);
-  /* (A button press also closes the dialog; a response alone does not.) */
-  adw_message_dialog_response (dialogs->pdata[0], "restore");
-  gtk_window_destroy (dialogs->pdata[0]);
+  maybe_save_screenshot (dialogs->pdata[0], "restore-drafts-dialog");
+  respond (dialogs->pdata[0], "restore");
   wait_idle (window);
   {
     g_autoptr(GPtrArray) left = find_dialogs (window);
@@ -649,6 +725,67 @@ test_drafts_recovered_after_crash (void)
   g_assert_true (wait_for (file_missing, orphan));
 
   destroy_and_check (window);
+}
+
+static AdwMessageDialog *
+expect_one_dialog (AfsWindow *window)
+{
+  g_autoptr(GPtrArray) dialogs = NULL;
+
+  g_assert_true (wait_for (has_dialog, window));
+  dialogs = find_dialogs (window);
+  g_assert_cmpuint (dialogs->len, ==, 1);
+  return dialogs->pdata[0];
+}
+
+/* Closing with unsaved changes asks first: Cancel keeps the window, Save
+ * writes the file and then closes, Discard closes without saving. */
+static void
+test_close_prompts_for_unsaved_changes (void)
+{
+  AfsWindow *window = new_window ();
+  g_autofree char *dir = g_dir_make_tmp ("afs-close-XXXXXX", NULL);
+  g_autoptr(GFile) file = g_file_new_build_filename (dir, "closing.hf", NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) graph = NULL;
+  AdwMessageDialog *dialog;
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  build_small_graph (window);
+  afs_window_save_to_file (window, file);
+  wait_idle (window);
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("sum"));
+  g_assert_true (afs_window_get_modified (window));
+
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = expect_one_dialog (window);
+  maybe_save_screenshot (GTK_WINDOW (dialog), "save-changes-dialog");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "closing.hf"));
+  respond (dialog, "cancel");
+  g_assert_nonnull (weak);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = expect_one_dialog (window);
+  respond (dialog, "save");
+  g_assert_true (wait_for (is_null, &weak));
+  bytes = g_file_load_bytes (file, NULL, NULL, NULL);
+  graph = afs_session_read_bytes (bytes, NULL, NULL);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (graph), "nodes")),
+                    ==, 4);
+
+  window = new_window ();
+  weak = window;
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("sum"));
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = expect_one_dialog (window);
+  respond (dialog, "discard");
+  g_assert_true (wait_for (is_null, &weak));
+
+  g_file_delete (file, NULL, NULL);
+  g_rmdir (dir);
 }
 
 static gboolean
@@ -727,6 +864,7 @@ test_preferences_window (void)
       }
   }
   g_assert_nonnull (prefs);
+  maybe_save_screenshot (prefs, "preferences");
   weak = prefs;
   g_object_add_weak_pointer (G_OBJECT (prefs), &weak);
   gtk_window_destroy (prefs);
@@ -802,6 +940,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/studio/app/grads-and-grad-fn", test_grads_and_grad_fn);
   g_test_add_func ("/studio/app/hostile-fixture-keeps-document", test_hostile_fixture_keeps_document);
   g_test_add_func ("/studio/app/drafts-recovered-after-crash", test_drafts_recovered_after_crash);
+  g_test_add_func ("/studio/app/close-prompts-for-unsaved-changes", test_close_prompts_for_unsaved_changes);
   g_test_add_func ("/studio/app/screenshot-demo", test_screenshot_demo);
   g_test_add_func ("/studio/app/preferences-window", test_preferences_window);
 
