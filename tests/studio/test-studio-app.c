@@ -379,9 +379,15 @@ test_save_open_round_trip (void)
   g_assert_cmpstr (afn_value_get_str (afn_variable_get_data (prompt), NULL), ==,
                    "You are a helpful assistant.");
 
-  /* Opening it elsewhere gives the same document. */
-  other = new_window ();
-  afs_window_open_file (other, file);
+  /* The file is a recent one now, and opening it from the recent list in
+   * another window gives the same document. */
+  {
+    g_autofree char *uri = g_file_get_uri (file);
+
+    g_assert_true (gtk_recent_manager_has_item (gtk_recent_manager_get_default (), uri));
+    other = new_window ();
+    activate (other, "open-recent", g_variant_new_string (uri));
+  }
   wait_idle (other);
   g_assert_false (has_dialog (other));
   g_assert_true (afs_document_equal (afs_window_get_document (window),
@@ -788,6 +794,78 @@ test_close_prompts_for_unsaved_changes (void)
   g_rmdir (dir);
 }
 
+static GtkDropTarget *
+find_drop_target (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        return GTK_DROP_TARGET (controller);
+    }
+  return NULL;
+}
+
+/* A .hf file dropped on the window opens. */
+static void
+test_drop_file_opens_it (void)
+{
+  AfsWindow *window = new_window ();
+  g_autoptr(GFile) file = fixture ("list_of_variables.hf");
+  GtkDropTarget *target = find_drop_target (GTK_WIDGET (window));
+  GSList *files = g_slist_append (NULL, file);
+  GdkFileList *list = gdk_file_list_new_from_list (files);
+  GValue value = G_VALUE_INIT;
+  gboolean accepted = FALSE;
+
+  g_assert_nonnull (target);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, list);
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
+  g_value_unset (&value);
+  g_slist_free (files);
+  g_assert_true (accepted);
+  wait_idle (window);
+  g_assert_true (g_file_equal (afs_window_get_file (window), file));
+  g_assert_cmpuint (n_nodes (window), ==, 3);
+  destroy_and_check (window);
+}
+
+static gboolean
+has_window (gpointer data)
+{
+  return gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL;
+}
+
+/* The first start opens the demo; later starts open an empty window. */
+static void
+test_first_run_opens_demo (void)
+{
+  GSettings *settings = afs_application_get_settings (app);
+  AfsWindow *window;
+
+  g_settings_set_boolean (settings, "first-run", TRUE);
+  g_application_activate (G_APPLICATION (app));
+  g_assert_true (wait_for (has_window, NULL));
+  window = AFS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  wait_idle (window);
+  g_assert_cmpuint (n_nodes (window), ==, 7);
+  g_assert_null (afs_window_get_file (window));
+  g_assert_false (afs_window_get_modified (window));
+  g_assert_false (g_settings_get_boolean (settings, "first-run"));
+  destroy_and_check (window);
+
+  g_application_activate (G_APPLICATION (app));
+  g_assert_true (wait_for (has_window, NULL));
+  window = AFS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  wait_idle (window);
+  g_assert_true (afs_window_is_pristine (window));
+  destroy_and_check (window);
+}
+
 static gboolean
 canvas_has_size (gpointer window)
 {
@@ -865,6 +943,14 @@ test_preferences_window (void)
   }
   g_assert_nonnull (prefs);
   maybe_save_screenshot (prefs, "preferences");
+  /* The style follows the system unless a scheme is forced. */
+  g_assert_cmpint (adw_style_manager_get_color_scheme (adw_style_manager_get_default ()), ==,
+                   ADW_COLOR_SCHEME_DEFAULT);
+  g_settings_set_string (afs_application_get_settings (app), "color-scheme", "dark");
+  g_assert_true (adw_style_manager_get_dark (adw_style_manager_get_default ()));
+  g_settings_reset (afs_application_get_settings (app), "color-scheme");
+  g_assert_cmpint (adw_style_manager_get_color_scheme (adw_style_manager_get_default ()), ==,
+                   ADW_COLOR_SCHEME_DEFAULT);
   weak = prefs;
   g_object_add_weak_pointer (G_OBJECT (prefs), &weak);
   gtk_window_destroy (prefs);
@@ -941,6 +1027,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/studio/app/hostile-fixture-keeps-document", test_hostile_fixture_keeps_document);
   g_test_add_func ("/studio/app/drafts-recovered-after-crash", test_drafts_recovered_after_crash);
   g_test_add_func ("/studio/app/close-prompts-for-unsaved-changes", test_close_prompts_for_unsaved_changes);
+  g_test_add_func ("/studio/app/drop-file-opens-it", test_drop_file_opens_it);
+  g_test_add_func ("/studio/app/first-run-opens-demo", test_first_run_opens_demo);
   g_test_add_func ("/studio/app/screenshot-demo", test_screenshot_demo);
   g_test_add_func ("/studio/app/preferences-window", test_preferences_window);
 
