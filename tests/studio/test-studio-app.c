@@ -999,6 +999,54 @@ isolate_home (void)
   return home;
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static void
+destroy_toplevel_and_check (GtkWindow *window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_destroy (window);
+  g_assert_true (wait_for (is_null, &weak));
+}
+
+/* The shortcuts window (from gtk/help-overlay.ui) and the about window. */
+static void
+test_shortcuts_and_about_windows (void)
+{
+  AfsWindow *window = new_window ();
+  GtkWindow *shortcuts, *about;
+
+  activate (window, "show-help-overlay", NULL);
+  shortcuts = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (shortcuts);
+  maybe_save_screenshot (shortcuts, "shortcuts");
+  gtk_widget_set_visible (GTK_WIDGET (shortcuts), FALSE);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  g_assert_nonnull (about);
+  g_assert_cmpstr (adw_about_window_get_application_name (ADW_ABOUT_WINDOW (about)), ==, "Afnio Studio");
+  maybe_save_screenshot (about, "about");
+  destroy_toplevel_and_check (about);
+
+  destroy_and_check (window);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1031,6 +1079,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/studio/app/first-run-opens-demo", test_first_run_opens_demo);
   g_test_add_func ("/studio/app/screenshot-demo", test_screenshot_demo);
   g_test_add_func ("/studio/app/preferences-window", test_preferences_window);
+  g_test_add_func ("/studio/app/shortcuts-and-about-windows", test_shortcuts_and_about_windows);
 
   ret = g_test_run ();
   g_object_unref (app);
