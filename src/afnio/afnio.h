@@ -24,4 +24,5 @@
 #include "afn-scoring.h"
 #include "afn-evaluators.h"
 #include "afn-tgd.h"
+#include "afn-hf.h"
 #undef AFNIO_INSIDE
