@@ -518,6 +518,7 @@ node_backward_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                          afn_node_get_name (AFN_NODE (source)));
   if (!bw->finished)
     {
+      afn_node_emit_backward_finished (AFN_NODE (source), grads, error);
       deliver (bw, call->index, grads, error);
       pump (bw);
     }
@@ -629,8 +630,12 @@ run_task (Backward *bw, guint index, gboolean is_root)
       return;
     }
   collect_retained (bw, task, grad_outputs);
+  afn_node_emit_backward_started (node);
   if (afn_node_get_direct_backward (node) != NULL)
-    run_direct (bw, index, afn_node_get_direct_backward (node), grad_outputs);
+    {
+      run_direct (bw, index, afn_node_get_direct_backward (node), grad_outputs);
+      afn_node_emit_backward_finished (node, NULL, NULL);
+    }
   else if (!afn_node_has_sync_backward (node))
     run_async (bw, index, grad_outputs);
   else
@@ -639,6 +644,7 @@ run_task (Backward *bw, guint index, gboolean is_root)
       if (result == NULL && error == NULL)
         error = g_error_new (AFN_ERROR, AFN_ERROR_FAILED, _("The backward of %s returned nothing."),
                              afn_node_get_name (node));
+      afn_node_emit_backward_finished (node, result, error);
       deliver (bw, index, result, error);
     }
 }
