@@ -10,6 +10,8 @@
 #include "afnio.h"
 #include "afs-gradfn-panel.h"
 #include "afs-gradients-panel.h"
+#include "afs-model-preferences.h"
+#include "fake-server.h"
 #include "afs-panel-util.h"
 #include "afs-word-diff.h"
 
@@ -203,9 +205,142 @@ test_gradfn_panel (void)
   iterate ();
 }
 
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates until @prop of @object is FALSE / non-NULL, or 10 s pass. */
+static gboolean
+wait_until (gboolean (*cond) (gpointer), gpointer data)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (10000, timeout_cb, &timed_out);
+
+  while (!cond (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return !timed_out;
+}
+
+static gboolean
+test_done (gpointer data)
+{
+  return !afs_model_preferences_get_testing (data);
+}
+
+static gboolean
+key_status_has (gpointer data)
+{
+  const char **args = data;
+  const char *status = afs_model_preferences_get_key_status ((AfsModelPreferences *) args[0]);
+
+  return status && strstr (status, args[1]);
+}
+
+static GSettings *
+new_settings (void)
+{
+  GSettings *settings = g_settings_new ("io.github.afnio.Studio");
+
+  g_settings_delay (settings);   /* tests don't leak values into each other */
+  return settings;
+}
+
+static void
+test_model_preferences (void)
+{
+  g_autoptr(FakeServer) server = fake_server_new (0);
+  g_autoptr(GSettings) settings = new_settings ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *page = adw_preferences_page_new ();
+  AfsModelPreferences *prefs;
+  FakeRule ok = { .match = FAKE_MATCH_ALWAYS, .reply = "OK", .completion_tokens = 1,
+                  .prompt_tokens = 9 };
+  const char *wait_env[2];
+
+  g_setenv ("AFS_TEST_KEY", "sk-test-123", TRUE);
+  g_settings_set_string (settings, "model-base-url", fake_server_get_base_url (server));
+  g_settings_set_string (settings, "api-key-variable", "AFS_TEST_KEY");
+  g_settings_set_string (settings, "model-forward", "fake-model");
+  prefs = afs_model_preferences_new (settings);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (prefs));
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_present (GTK_WINDOW (window));
+
+  wait_env[0] = (const char *) prefs;
+  wait_env[1] = "AFS_TEST_KEY";
+  g_assert_true (wait_until (key_status_has, wait_env));
+  g_assert_nonnull (strstr (afs_model_preferences_get_key_status (prefs), "Read from"));
+
+  /* The server wants the key from the environment: the test passes. */
+  fake_server_set_required_key (server, "sk-test-123");
+  fake_server_add_rule (server, &ok);
+  afs_model_preferences_test_connection (prefs);
+  g_assert_true (afs_model_preferences_get_testing (prefs));
+  g_assert_true (wait_until (test_done, prefs));
+  g_assert_nonnull (strstr (afs_model_preferences_get_test_result (prefs), "Connected"));
+  g_assert_nonnull (strstr (afs_model_preferences_get_test_result (prefs), "“OK”"));
+  {
+    g_autofree char *auth = fake_server_dup_last_authorization (server);
+    g_assert_cmpstr (auth, ==, "Bearer sk-test-123");
+  }
+
+  /* A wrong key is a failure that says why, without the key. */
+  g_setenv ("AFS_TEST_KEY", "sk-wrong-456", TRUE);
+  afs_model_preferences_test_connection (prefs);
+  g_assert_true (wait_until (test_done, prefs));
+  g_assert_true (g_str_has_prefix (afs_model_preferences_get_test_result (prefs), "Failed"));
+  g_assert_null (strstr (afs_model_preferences_get_test_result (prefs), "sk-wrong"));
+
+  /* An unset variable is reported, not an error. */
+  g_unsetenv ("AFS_TEST_KEY");
+  g_settings_set_string (settings, "api-key-variable", "AFS_TEST_KEY_UNSET");
+  wait_env[1] = "not set";
+  g_assert_true (wait_until (key_status_has, wait_env));
+
+  /* No keyring service (no session bus here): a clear message, no crash. */
+  g_settings_set_string (settings, "api-key-source", "keyring");
+  wait_env[1] = "keyring";
+  g_assert_true (wait_until (key_status_has, wait_env));
+  afs_model_preferences_store_key (prefs, "sk-store");
+  wait_env[1] = "Could not store";
+  g_assert_true (wait_until (key_status_has, wait_env));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate ();
+}
+
+static void
+test_model_preferences_page (void)
+{
+  g_autoptr(GSettings) settings = new_settings ();
+  GtkWidget *page = g_object_ref_sink (adw_preferences_page_new ());
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *child;
+  guint groups = 0;
+
+  afs_model_preferences_add_to_page (ADW_PREFERENCES_PAGE (page), settings);
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate ();
+  /* Two groups: the server and the models. */
+  for (child = gtk_widget_get_first_child (page); child; child = gtk_widget_get_next_sibling (child))
+    groups++;
+  g_assert_cmpuint (groups, >=, 1);
+  gtk_window_destroy (GTK_WINDOW (window));
+  iterate ();
+  g_object_unref (page);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* No keyring service: the preferences must say so, not hang. */
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
@@ -214,5 +349,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/panels/gradients", test_gradients_panel);
   g_test_add_func ("/studio/panels/gradients-origin", test_gradients_origin);
   g_test_add_func ("/studio/panels/gradfn", test_gradfn_panel);
+  g_test_add_func ("/studio/panels/model-preferences", test_model_preferences);
+  g_test_add_func ("/studio/panels/model-preferences-page", test_model_preferences_page);
   return g_test_run ();
 }
