@@ -17,4 +17,5 @@
 #include "afn-openai-client.h"
 #include "afn-price-table.h"
 #include "afn-replay-client.h"
+#include "afn-hf.h"
 #undef AFNIO_INSIDE

@@ -13,6 +13,9 @@
 
 /* Each command file defines one of these; add new ones to the table. */
 static const AfnCliCommand commands[] = {
+  { "dump", N_("Print a .hf file as JSON"), afnio_cmd_dump },
+  { "pack", N_("Write a .hf file from dump's JSON"), afnio_cmd_pack },
+  { "resave", N_("Load a .hf file and save it again"), afnio_cmd_resave },
   { NULL, NULL, NULL },
 };
 

@@ -15,3 +15,8 @@ typedef struct {
   const char *summary;   /* untranslated; translated when printed */
   AfnCliFunc  func;
 } AfnCliCommand;
+
+/* .hf files (afnio-cmd-hf.c). */
+int afnio_cmd_dump (int argc, char **argv);
+int afnio_cmd_pack (int argc, char **argv);
+int afnio_cmd_resave (int argc, char **argv);

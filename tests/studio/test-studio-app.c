@@ -315,6 +315,57 @@ test_save_open_round_trip (void)
   g_rmdir (dir);
 }
 
+/* Python (stand-in classes under afnio's names) reads a saved session:
+ * the OrderedDict of Variables/Parameters, with data, role and grads. */
+static void
+test_python_reads_session (void)
+{
+  AfsWindow *window = new_window ();
+  g_autoptr(GFile) grads = fixture ("parameter_with_grads.hf");
+  g_autofree char *dir = g_dir_make_tmp ("afs-python-XXXXXX", NULL);
+  g_autoptr(GFile) file = g_file_new_build_filename (dir, "session.hf", NULL);
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "check-session.py", NULL);
+  const char *argv[] = { "python3", script, g_file_peek_path (file), NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  int status = 0;
+  JsonObject *root, *var;
+  JsonArray *vars, *grad_list;
+
+  afs_window_open_file (window, grads);
+  wait_idle (window);
+  afs_window_save_to_file (window, file);
+  wait_idle (window);
+  g_assert_false (has_dialog (window));
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("check-session.py failed: %s", err);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (root, "members"), 1),
+                   ==, AFS_SESSION_GRAPH_MEMBER);
+  vars = json_object_get_array_member (root, "variables");
+  g_assert_cmpuint (json_array_get_length (vars), ==, 1);
+  var = json_array_get_object_element (vars, 0);
+  g_assert_cmpstr (json_object_get_string_member (var, "class"), ==, "Parameter");
+  g_assert_cmpstr (json_object_get_string_member (var, "name"), ==, "value");
+  grad_list = json_object_get_array_member (var, "grads");
+  g_assert_cmpuint (json_array_get_length (grad_list), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (json_array_get_array_element (grad_list, 0), 0),
+                   ==, "Be more concise.");
+  g_assert_cmpstr (json_object_get_string_member (var, "data"), ==, "You are a doctor.");
+  g_assert_cmpstr (json_object_get_string_member (var, "role"), ==, "system prompt");
+
+  destroy_and_check (window);
+  g_file_delete (file, NULL, NULL);
+  g_rmdir (dir);
+}
+
 static gboolean
 is_hostile (const char *name)
 {
@@ -384,7 +435,8 @@ test_grads_and_grad_fn (void)
                       json_object_get_object_member (vars, "1"), "grads")), ==, 2);
 
   /* [a, b, c, e]: c = a + b has an AddBackward0 whose first edge is a's
-   * AccumulateGrad, which names a's node. */
+   * AccumulateGrad and whose second is empty (b needs no grad); e = sum
+   * (c, a) reaches the same AddBackward0. */
   afs_window_open_file (window, graph);
   wait_idle (window);
   g_assert_cmpuint (n_nodes (window), ==, 4);
@@ -398,7 +450,16 @@ test_grads_and_grad_fn (void)
 
     g_assert_cmpstr (json_object_get_string_member (fn, "name"), ==, "AddBackward0");
     g_assert_cmpstr (json_object_get_string_member (acc, "name"), ==, "AccumulateGrad");
-    g_assert_cmpint (json_object_get_int_member (acc, "variable"), ==, 1);
+    g_assert_true (json_object_get_null_member (json_array_get_object_element (next, 1), "node"));
+  }
+  {
+    JsonObject *e = json_object_get_object_member (vars, "4");
+    JsonObject *fn = json_object_get_object_member (e, "grad_fn");
+    JsonArray *next = json_object_get_array_member (fn, "next_functions");
+    JsonObject *add = json_object_get_object_member (json_array_get_object_element (next, 0), "node");
+
+    g_assert_cmpstr (json_object_get_string_member (fn, "name"), ==, "SumBackward0");
+    g_assert_cmpstr (json_object_get_string_member (add, "name"), ==, "AddBackward0");
   }
   destroy_and_check (window);
 }
@@ -470,9 +531,7 @@ file_missing (gpointer file)
   return !g_file_query_exists (file, NULL);
 }
 
-/* The first complete draft session in the drafts folder, or NULL. The
- * sidecar is written first and the session is renamed into place, so a
- * .hf that exists is complete. */
+/* The first draft session in the drafts folder, or NULL. */
 static GFile *
 find_draft (GFile *dir)
 {
@@ -496,8 +555,18 @@ draft_written (gpointer data)
   GFile **out = data;
   g_autoptr(GFile) dir = afs_drafts_dup_dir ();
 
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) graph = NULL;
+
+  /* A new file is written in place (only an existing one is replaced
+   * through a temporary file), so wait until the draft reads back. */
+  g_clear_object (out);
   *out = find_draft (dir);
-  return *out != NULL;
+  if (*out != NULL)
+    bytes = g_file_load_bytes (*out, NULL, NULL, NULL);
+  if (bytes != NULL)
+    graph = afs_session_read_bytes (bytes, NULL, NULL);
+  return graph != NULL;
 }
 
 /* Copies @draft and its sidecar under the name of a process that has
@@ -553,8 +622,17 @@ test_drafts_recovered_after_crash (void)
   afs_window_offer_draft_recovery (window);
   g_assert_true (wait_for (has_dialog, window));
   dialogs = find_dialogs (window);
+  /* (A button press also closes the dialog; a response alone does not.) */
   adw_message_dialog_response (dialogs->pdata[0], "restore");
+  gtk_window_destroy (dialogs->pdata[0]);
   wait_idle (window);
+  {
+    g_autoptr(GPtrArray) left = find_dialogs (window);
+    for (guint i = 0; i < left->len; i++)
+      g_test_message ("dialog: %s: %s", adw_message_dialog_get_heading (left->pdata[i]),
+                      adw_message_dialog_get_body (left->pdata[i]));
+    g_assert_cmpuint (left->len, ==, 0);
+  }
   got = document_json (window);
   g_assert_cmpstr (got, ==, expected);
   g_assert_true (afs_window_get_modified (window));
@@ -583,6 +661,12 @@ test_screenshot_demo (void)
   guint width, height, most = 0, differing;
   gsize stride;
 
+  if (!afs_window_has_canvas (window))
+    {
+      g_test_skip ("the canvas widget has not landed on this branch yet");
+      destroy_and_check (window);
+      return;
+    }
   afs_window_open_as_template (window, demo);
   wait_idle (window);
   g_assert_false (has_dialog (window));
@@ -640,13 +724,56 @@ test_preferences_window (void)
   destroy_and_check (window);
 }
 
+static void
+remove_tree (GFile *file)
+{
+  g_autoptr(GFileEnumerator) children =
+    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                               NULL, NULL);
+  GFileInfo *info;
+
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autoptr(GFile) child = g_file_get_child (file, g_file_info_get_name (info));
+
+      remove_tree (child);
+      g_object_unref (info);
+    }
+  g_file_delete (file, NULL, NULL);
+}
+
+/* One private home for the whole run: GTK's recent-files manager is a
+ * singleton that keeps the first path it saw, so the per-test folders of
+ * G_TEST_OPTION_ISOLATE_DIRS would vanish under it. */
+static char *
+isolate_home (void)
+{
+  char *home = g_dir_make_tmp ("afs-studio-test-XXXXXX", NULL);
+  const char *vars[][2] = {
+    { "HOME", "home" }, { "XDG_DATA_HOME", "data" }, { "XDG_STATE_HOME", "state" },
+    { "XDG_CONFIG_HOME", "config" }, { "XDG_CACHE_HOME", "cache" },
+  };
+
+  g_assert_nonnull (home);
+  for (guint i = 0; i < G_N_ELEMENTS (vars); i++)
+    {
+      g_autofree char *dir = g_build_filename (home, vars[i][1], NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      g_setenv (vars[i][0], dir, TRUE);
+    }
+  return home;
+}
+
 int
 main (int argc, char *argv[])
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *home = isolate_home ();
+  g_autoptr(GFile) home_file = g_file_new_for_path (home);
   int ret;
 
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_init (&argc, &argv, NULL);
   /* Any warning is a failure ("without a warning"). */
   g_log_set_always_fatal (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL);
 
@@ -660,6 +787,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/studio/app/build-graph-through-actions", test_build_graph_through_actions);
   g_test_add_func ("/studio/app/undo-redo-through-window", test_undo_redo_through_window);
   g_test_add_func ("/studio/app/save-open-round-trip", test_save_open_round_trip);
+  g_test_add_func ("/studio/app/python-reads-session", test_python_reads_session);
   g_test_add_func ("/studio/app/open-every-fixture", test_open_fixtures);
   g_test_add_func ("/studio/app/grads-and-grad-fn", test_grads_and_grad_fn);
   g_test_add_func ("/studio/app/hostile-fixture-keeps-document", test_hostile_fixture_keeps_document);
@@ -669,5 +797,6 @@ main (int argc, char *argv[])
 
   ret = g_test_run ();
   g_object_unref (app);
+  remove_tree (home_file);
   return ret;
 }

@@ -23,6 +23,12 @@ struct _AfsApplication
 
 G_DEFINE_FINAL_TYPE (AfsApplication, afs_application, ADW_TYPE_APPLICATION)
 
+/* Titles of the bundled demos (their "title" member), listed here so that
+ * they reach the translation template. */
+static const char *const demo_titles[] G_GNUC_UNUSED = {
+  N_("Text pipeline demo"),
+};
+
 static const GOptionEntry option_entries[] = {
   { "demo", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Open the demo session"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },

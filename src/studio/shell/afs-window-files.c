@@ -150,6 +150,19 @@ dup_template_name (GFile *file)
   return g_steal_pointer (&base);
 }
 
+/* A demo names itself in its "title" member (translated through the app's
+ * catalogue); other templates are named after their file. */
+static char *
+dup_template_title (AfsDocument *document, GFile *file)
+{
+  JsonNode *title = afs_document_get_extra (document, "title");
+
+  if (title != NULL && JSON_NODE_HOLDS_VALUE (title) &&
+      json_node_get_value_type (title) == G_TYPE_STRING)
+    return g_strdup (g_dgettext (GETTEXT_PACKAGE, json_node_get_string (title)));
+  return dup_template_name (file);
+}
+
 /* Where a loaded session goes: this window when it holds nothing unsaved,
  * else a new window, so that opening never loses work. */
 static AfsWindow *
@@ -177,7 +190,7 @@ finish_open (OpenData *data, AfsWindow *target)
     case OPEN_TEMPLATE:
       afs_window_set_file (target, NULL);
       g_free (target->template_name);
-      target->template_name = dup_template_name (data->file);
+      target->template_name = dup_template_title (target->document, data->file);
       break;
     case OPEN_DRAFT:
       {
@@ -460,7 +473,7 @@ afs_window_save_draft (AfsWindow *self)
 {
   DraftData *data;
   g_autofree char *origin = NULL;
-  const char *title;
+  g_autofree char *title = NULL;
 
   g_return_if_fail (AFS_IS_WINDOW (self));
 
@@ -475,7 +488,7 @@ afs_window_save_draft (AfsWindow *self)
   data->graph = afs_document_to_json_node (self->document);
   data->serial = self->draft_serial;
   origin = self->file ? g_file_get_uri (self->file) : NULL;
-  title = adw_window_title_get_title (self->window_title);
+  title = afs_window_dup_display_name (self);
   afs_drafts_write_info_async (self->draft_file, origin, title, self->cancellable,
                                draft_info_written_cb, data);
 }

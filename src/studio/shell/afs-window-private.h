@@ -50,6 +50,8 @@ void afs_window_update_recent_menu (AfsWindow *self);
 void afs_window_set_file (AfsWindow *self, GFile *file);
 void afs_window_set_busy (AfsWindow *self, gboolean busy);
 void afs_window_update_title (AfsWindow *self);
+/* The file's name, the template's title, or "Untitled Session" (transfer full). */
+char *afs_window_dup_display_name (AfsWindow *self);
 /* Replaces the document with @graph; returns FALSE with an error and
  * changes nothing when the graph is refused. */
 gboolean afs_window_load_graph (AfsWindow *self, JsonNode *graph, gboolean needs_layout,

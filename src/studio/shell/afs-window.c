@@ -94,8 +94,8 @@ afs_window_set_busy (AfsWindow *self, gboolean busy)
     }
 }
 
-static char *
-dup_display_name (AfsWindow *self)
+char *
+afs_window_dup_display_name (AfsWindow *self)
 {
   if (self->file != NULL)
     return g_file_get_basename (self->file);
@@ -107,7 +107,7 @@ dup_display_name (AfsWindow *self)
 void
 afs_window_update_title (AfsWindow *self)
 {
-  g_autofree char *name = dup_display_name (self);
+  g_autofree char *name = afs_window_dup_display_name (self);
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;
 
@@ -203,7 +203,7 @@ ask_save_changes (AfsWindow *self)
   g_autoptr(GtkBuilder) builder =
     gtk_builder_new_from_resource ("/io/github/afnio/Studio/afs-dialogs.ui");
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (gtk_builder_get_object (builder, "save_changes_dialog"));
-  g_autofree char *name = dup_display_name (self);
+  g_autofree char *name = afs_window_dup_display_name (self);
 
   adw_message_dialog_format_body (dialog,
                                   _("“%s” has unsaved changes. Changes that are not saved are lost."),
