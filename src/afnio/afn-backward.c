@@ -491,6 +491,7 @@ node_backward_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                          afn_node_get_name (AFN_NODE (source)));
   if (!bw->finished)
     {
+      afn_node_emit_backward_finished (AFN_NODE (source), grads, error);
       deliver (bw, call->index, grads, error);
       pump (bw);
     }
@@ -544,6 +545,7 @@ run_task (Backward *bw, guint index, gboolean is_root)
       return;
     }
   collect_retained (bw, task, grad_outputs);
+  afn_node_emit_backward_started (task->node);
   if (!afn_node_has_sync_backward (task->node))
     {
       NodeCall *call = g_new (NodeCall, 1);
@@ -559,6 +561,7 @@ run_task (Backward *bw, guint index, gboolean is_root)
   if (result == NULL && error == NULL)
     error = g_error_new (AFN_ERROR, AFN_ERROR_FAILED, _("The backward of %s returned nothing."),
                          afn_node_get_name (task->node));
+  afn_node_emit_backward_finished (task->node, result, error);
   deliver (bw, index, result, error);
 }
 
