@@ -121,7 +121,7 @@ test_gradients_panel (void)
 }
 
 static char *
-origin_cb (AfnVariable *grad, gpointer user_data)
+origin_cb (AfnVariable *grad, guint position, gpointer user_data)
 {
   return g_strdup (user_data);
 }

@@ -66,7 +66,7 @@ afs_gradients_panel_dup_origin (AfsGradientsPanel *self, guint position)
   grad = g_list_model_get_item (self->grads, position);
   if (!grad || !self->origin_func)
     return NULL;
-  return self->origin_func (grad, self->origin_data);
+  return self->origin_func (grad, position, self->origin_data);
 }
 
 static void
@@ -110,7 +110,7 @@ bind_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, AfsGradientsP
   AfnVariable *grad = gtk_list_item_get_item (item);
   guint position = gtk_list_item_get_position (item);
   g_autofree char *text = afs_dup_variable_text (grad);
-  g_autofree char *origin = self->origin_func ? self->origin_func (grad, self->origin_data) : NULL;
+  g_autofree char *origin = self->origin_func ? self->origin_func (grad, position, self->origin_data) : NULL;
   const char *role = afn_variable_get_role (grad);
   g_autofree char *head = g_strdup_printf ("%u. %s", position + 1,
                                            role && *role ? role : _("(no role)"));

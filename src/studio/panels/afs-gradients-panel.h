@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 #define AFS_TYPE_GRADIENTS_PANEL (afs_gradients_panel_get_type ())
 G_DECLARE_FINAL_TYPE (AfsGradientsPanel, afs_gradients_panel, AFS, GRADIENTS_PANEL, GtkWidget)
 
-/* Names the op that produced @grad (transfer full, nullable). */
-typedef char *(*AfsGradOriginFunc) (AfnVariable *grad, gpointer user_data);
+/* Names the op that produced @grad, item @position of the list (transfer
+ * full, nullable). */
+typedef char *(*AfsGradOriginFunc) (AfnVariable *grad, guint position, gpointer user_data);
 
 /*
  * Properties:
