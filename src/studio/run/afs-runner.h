@@ -98,8 +98,10 @@ AfnVariable      *afs_runner_get_output (AfsRunner *self, guint node_id, const c
  * inputs' data and settings are unchanged since their cached result are
  * REUSED and not recomputed. Completes TRUE when every node of the scope is
  * DONE or REUSED; FALSE with AFS_RUNNER_ERROR_NODE_FAILED when some ended in
- * ERROR (the others keep their results), or G_IO_ERROR_CANCELLED (running
- * nodes go back to IDLE, finished ones keep their results). The document
+ * ERROR (the others keep their results), or G_IO_ERROR_CANCELLED (nodes
+ * that had not finished go back to the state they had before the run;
+ * finished ones keep their new results). "Run from here" always recomputes
+ * the node itself. The document
  * stays editable during a run; an edit drops the results it invalidates
  * when the run has finished. */
 void      afs_runner_run_async  (AfsRunner *self, AfsRunScope scope, guint node_id,
@@ -146,6 +148,16 @@ guint     afs_runner_lookup_engine_node (AfsRunner *self, AfnNode *node);
 
 /* ---- Optimizer ---- */
 
+/* The session's own choices, kept in the document extra "optimizer"
+ * ({"momentum", "constraints", "model", "backward_model"}) so that a session
+ * replays with the models it was recorded with. NULL or "" means the model
+ * settings' optimizer-model / backward-model. Chat completion and LM judge
+ * nodes use their own "model" setting ("provider/model"; empty: the
+ * settings' forward model). */
+const char        *afs_runner_get_optimizer_model (AfsRunner *self);
+void               afs_runner_set_optimizer_model (AfsRunner *self, const char *model);
+const char        *afs_runner_get_backward_model (AfsRunner *self);
+void               afs_runner_set_backward_model (AfsRunner *self, const char *model);
 guint              afs_runner_get_momentum (AfsRunner *self);
 void               afs_runner_set_momentum (AfsRunner *self, guint momentum);
 const char * const *afs_runner_get_constraints (AfsRunner *self);
