@@ -33,11 +33,37 @@ afs_window_run_init (AfsWindow *self)
   gtk_box_append (self->inspector_slot, afs_run_controller_get_side_panel (controller));
 }
 
+/* TRUE when the runner holds something a session keeps: results,
+ * recordings or optimizer history. Untouched documents save unchanged. */
+static gboolean
+runner_has_results (AfsRunner *runner)
+{
+  GPtrArray *nodes = afs_document_get_nodes (afs_runner_get_document (runner));
+  guint n_steps = 0;
+
+  g_object_get (runner, "n-steps", &n_steps, NULL);
+  if (n_steps > 0 || afn_replay_client_get_n_recordings (afs_runner_get_recordings (runner)) > 0)
+    return TRUE;
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      AfsNodeRun *run = afs_runner_get_node_run (runner, afs_graph_node_get_id (nodes->pdata[i]));
+
+      if (run && afs_node_run_get_state (run) != AFS_NODE_STATE_IDLE)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 void
 afs_window_run_store (AfsWindow *self)
 {
-  if (self->run_controller)
-    afs_runner_store_in_document (afs_run_controller_get_runner (AFS_RUN_CONTROLLER (self->run_controller)));
+  AfsRunner *runner;
+
+  if (!self->run_controller)
+    return;
+  runner = afs_run_controller_get_runner (AFS_RUN_CONTROLLER (self->run_controller));
+  if (runner_has_results (runner))
+    afs_runner_store_in_document (runner);
 }
 
 #else
