@@ -22,6 +22,9 @@ struct _AfsModelSettings
   char       *api_key_env;
   char       *api_key;       /* from the UI; never exposed */
   AfsRunMode  mode;
+  guint       max_attempts;
+  guint       base_delay_ms;
+  guint       max_delay_ms;
 };
 
 G_DEFINE_TYPE (AfsModelSettings, afs_model_settings, G_TYPE_OBJECT)
@@ -168,6 +171,19 @@ afs_model_settings_init (AfsModelSettings *self)
   self->concurrency = 8;
   self->api_key_env = g_strdup (AFS_DEFAULT_API_KEY_ENV);
   self->mode = AFS_RUN_MODE_REPLAY;
+  self->max_attempts = 5;
+  self->base_delay_ms = 500;
+  self->max_delay_ms = 30000;
+}
+
+void
+afs_model_settings_set_retry (AfsModelSettings *self, guint max_attempts,
+                              guint base_delay_ms, guint max_delay_ms)
+{
+  g_return_if_fail (AFS_IS_MODEL_SETTINGS (self));
+  self->max_attempts = MAX (max_attempts, 1);
+  self->base_delay_ms = base_delay_ms;
+  self->max_delay_ms = max_delay_ms;
 }
 
 AfsModelSettings *
@@ -333,6 +349,7 @@ afs_model_settings_create_server_client (AfsModelSettings *self)
   /* Always set, so that $OPENAI_API_KEY is not used behind the settings' back. */
   afn_openai_client_set_api_key (client, effective_key (self));
   afn_openai_client_set_max_concurrency (client, self->concurrency);
+  afn_openai_client_set_retry (client, self->max_attempts, self->base_delay_ms, self->max_delay_ms);
   return AFN_MODEL_CLIENT (client);
 }
 

@@ -87,6 +87,11 @@ void        afs_model_settings_set_mode (AfsModelSettings *self, AfsRunMode mode
 void        afs_model_settings_set_api_key (AfsModelSettings *self, const char *api_key);
 gboolean    afs_model_settings_has_api_key (AfsModelSettings *self);
 
+/* Attempts per request (default 5) and backoff (default 500 ms doubling up
+ * to 30 s) of the server client; for tests and impatient scripts. */
+void        afs_model_settings_set_retry (AfsModelSettings *self, guint max_attempts,
+                                          guint base_delay_ms, guint max_delay_ms);
+
 /* A new client for the server (transfer full): an AfnOpenAIClient with the
  * base URL, key, forward model and concurrency. Never fails (a missing key
  * shows up as the server's 401). */

@@ -241,7 +241,14 @@ JsonObject *
 afs_runner_dup_backward_args (AfsRunner *self)
 {
   JsonObject *args = json_object_new ();
+  JsonNode *extra = afs_document_get_extra (self->document, "optimizer");
+  JsonObject *o = extra != NULL && JSON_NODE_HOLDS_OBJECT (extra) ? json_node_get_object (extra) : NULL;
   double temperature = afs_model_settings_get_temperature (self->settings);
+
+  /* A session may pin it, so that its recordings replay whatever the
+   * preferences say. */
+  if (o != NULL && json_object_has_member (o, "temperature"))
+    temperature = json_object_get_double_member (o, "temperature");
 
   if (temperature >= 0)
     json_object_set_double_member (args, "temperature", temperature);

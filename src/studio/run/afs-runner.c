@@ -168,7 +168,10 @@ invalidate (AfsRunner *self, guint node_id)
       if (var != NULL && !afs_run_update_data_variable (var, node))
         drop_result (self, id);
       else if (var != NULL)
-        afs_runner_emit_state (self, id);
+        {
+          afs_node_run_set_state (run, AFS_NODE_STATE_DONE, NULL);
+          afs_runner_emit_state (self, id);
+        }
     }
 }
 
@@ -200,8 +203,10 @@ link_changed_cb (AfsDocument *doc, AfsLink *link, AfsRunner *self)
   mark_dirty (self, afs_link_get_target (link));
 }
 
+/* The undo stack notifies after it moved (the document's "changed" may
+ * come before, during a redo). */
 static void
-document_changed_cb (AfsDocument *doc, AfsRunner *self)
+undo_stack_notify_cb (AfsUndoStack *undo, GParamSpec *pspec, AfsRunner *self)
 {
   afs_runner_step_document_changed (self);
 }
@@ -300,7 +305,8 @@ afs_runner_constructed (GObject *object)
   g_signal_connect (self->document, "node-removed", G_CALLBACK (node_removed_cb), self);
   g_signal_connect (self->document, "link-added", G_CALLBACK (link_changed_cb), self);
   g_signal_connect (self->document, "link-removed", G_CALLBACK (link_changed_cb), self);
-  g_signal_connect (self->document, "changed", G_CALLBACK (document_changed_cb), self);
+  g_signal_connect_object (afs_document_get_undo_stack (self->document), "notify::can-undo",
+                           G_CALLBACK (undo_stack_notify_cb), self, 0);
   afs_runner_history_load (self);
 }
 
