@@ -2,13 +2,13 @@
 # Fuzzes the .hf reader with libFuzzer (clang -fsanitize=fuzzer,address,
 # undefined) for FUZZ_SECONDS (default 60), seeded from the fixture corpus.
 # Exits non-zero when it finds a crash; the input is kept in
-# _build-fuzz/crashes/. Each crash found becomes a file in
+# _build/fuzz/crashes/. Each crash found becomes a file in
 # tests/hf/fuzz/regressions/, which /hf/fuzz/regressions replays.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
-builddir=${FUZZ_BUILDDIR:-_build-fuzz}
+builddir=${FUZZ_BUILDDIR:-_build/fuzz}
 fixtures=${AFN_FIXTURES_DIR:-$(pwd)/../shared/fixtures/hf}
 
 if [ ! -f "$builddir/build.ninja" ]; then
