@@ -9,6 +9,7 @@
 
 #include "afn-hf-private.h"
 #include "afn-variable-private.h"
+#include "afn-engine-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -611,7 +612,7 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
       return TRUE;
     case HF_VKEY_DATA:
       {
-        AfnValue *data = afn_variable_get_data (variable);
+        AfnValue *data = afn_variable_peek_data (variable);
         return save (w, stored != NULL && afn_value_equal (stored, data) ? stored : data);
       }
     case HF_VKEY_ROLE:
@@ -619,11 +620,11 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
         return save (w, stored);
       return save_cstr (w, afn_variable_get_role (variable));
     case HF_VKEY_REQUIRES_GRAD:
-      if (same_flag (stored, afn_variable_get_requires_grad (variable)) ||
+      if (same_flag (stored, afn_variable_peek_requires_grad (variable)) ||
           (stored != NULL && afn_value_kind (stored) == AFN_VALUE_INT &&
-           hf_value_truthy (stored) == afn_variable_get_requires_grad (variable)))
+           hf_value_truthy (stored) == afn_variable_peek_requires_grad (variable)))
         return save (w, stored);
-      save_bool (w, afn_variable_get_requires_grad (variable));
+      save_bool (w, afn_variable_peek_requires_grad (variable));
       return TRUE;
     case HF_VKEY_RETAIN_GRAD:
       if (same_flag (stored, afn_variable_retains_grad (variable)))
@@ -631,9 +632,9 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
       save_bool (w, afn_variable_retains_grad (variable));
       return TRUE;
     case HF_VKEY_IS_LEAF:
-      if (same_flag (stored, afn_variable_is_leaf (variable)))
+      if (same_flag (stored, afn_variable_peek_is_leaf (variable)))
         return save (w, stored);
-      save_bool (w, afn_variable_is_leaf (variable));
+      save_bool (w, afn_variable_peek_is_leaf (variable));
       return TRUE;
     case HF_VKEY_GRAD:
       if (same_grads (stored, variable))
@@ -641,13 +642,13 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
       return save_grads (w, variable);
     case HF_VKEY_OUTPUT_NR:
       if (stored != NULL && afn_value_kind (stored) == AFN_VALUE_INT &&
-          afn_value_get_int (stored) == afn_variable_get_output_nr (variable))
+          afn_value_get_int (stored) == afn_variable_peek_output_nr (variable))
         return save (w, stored);
-      save_int (w, afn_variable_get_output_nr (variable));
+      save_int (w, afn_variable_peek_output_nr (variable));
       return TRUE;
     case HF_VKEY_GRAD_FN:
       {
-        AfnNode *fn = afn_variable_get_grad_fn (variable);
+        AfnNode *fn = afn_variable_peek_grad_fn (variable);
         if (stored != NULL && ((fn == NULL && afn_value_kind (stored) == AFN_VALUE_NONE) ||
                                (afn_value_kind (stored) == AFN_VALUE_OBJECT && afn_value_get_object (stored) == (gpointer) fn)))
           return save (w, stored);
