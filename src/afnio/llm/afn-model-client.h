@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "afn-model-error.h"
+
 G_BEGIN_DECLS
 
 /**
