@@ -16,6 +16,8 @@
 #include "afs-application.h"
 #include "afs-drafts.h"
 #include "afs-session.h"
+#include "afs-canvas.h"
+#include "afs-variable-info.h"
 #include "afs-window.h"
 
 static AfsApplication *app;
@@ -555,6 +557,56 @@ test_grads_and_grad_fn (void)
   destroy_and_check (window);
 }
 
+static GtkWidget *
+find_descendant (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Selecting a variable from a plain file shows its grads and grad_fn
+ * chain under the inspector; a node without file data hides the panel. */
+static void
+test_variable_info_panel (void)
+{
+  AfsWindow *window = new_window ();
+  g_autoptr(GFile) grads = fixture ("parameter_with_grads.hf");
+  g_autoptr(GFile) graph = fixture ("graph_p2.hf");
+  AfsCanvas *canvas = AFS_CANVAS (afs_window_get_canvas (window));
+  AfsVariableInfo *info = AFS_VARIABLE_INFO (find_descendant (GTK_WIDGET (window), AFS_TYPE_VARIABLE_INFO));
+  guint id;
+
+  g_assert_nonnull (info);
+  afs_window_open_file (window, grads);
+  wait_idle (window);
+  id = 1;
+  afs_canvas_select_nodes (canvas, &id, 1, FALSE);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (info)));
+  g_assert_cmpuint (afs_variable_info_get_n_grads (info), ==, 2);
+  g_assert_cmpuint (afs_variable_info_get_n_grad_fn_nodes (info), ==, 0);
+
+  afs_window_open_file (window, graph);
+  wait_idle (window);
+  id = 4;   /* e = sum (c, a): SumBackward0 -> AddBackward0 -> AccumulateGrad, and AccumulateGrad */
+  afs_canvas_select_nodes (canvas, &id, 1, FALSE);
+  g_assert_cmpuint (afs_variable_info_get_n_grad_fn_nodes (info), ==, 4);
+  maybe_save_screenshot (GTK_WINDOW (window), "variable-info");
+
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("variable"));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (info)));
+  while (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "undo"))
+    activate (window, "undo", NULL);
+  destroy_and_check (window);
+}
+
 static void
 test_hostile_fixture_keeps_document (void)
 {
@@ -1072,6 +1124,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/studio/app/python-reads-session", test_python_reads_session);
   g_test_add_func ("/studio/app/open-every-fixture", test_open_fixtures);
   g_test_add_func ("/studio/app/grads-and-grad-fn", test_grads_and_grad_fn);
+  g_test_add_func ("/studio/app/variable-info-panel", test_variable_info_panel);
   g_test_add_func ("/studio/app/hostile-fixture-keeps-document", test_hostile_fixture_keeps_document);
   g_test_add_func ("/studio/app/drafts-recovered-after-crash", test_drafts_recovered_after_crash);
   g_test_add_func ("/studio/app/close-prompts-for-unsaved-changes", test_close_prompts_for_unsaved_changes);

@@ -41,6 +41,7 @@ struct _AfsWindow
 
   GtkWidget       *canvas;
   GtkWidget       *inspector;
+  GtkWidget       *variable_info;
 };
 
 void afs_window_actions_init (AfsWindow *self);
