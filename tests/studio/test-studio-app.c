@@ -141,6 +141,25 @@ is_true (gpointer flag)
   return *(gboolean *) flag;
 }
 
+/* TRUE while a GtkStack under @widget animates a page change. */
+static gboolean
+stack_animating (GtkWidget *widget)
+{
+  if (GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget)))
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (stack_animating (child))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+settled (gpointer widget)
+{
+  return !stack_animating (widget);
+}
+
 static gboolean
 is_drawn (gpointer widget)
 {
@@ -164,6 +183,7 @@ maybe_save_screenshot (GtkWindow *window, const char *name)
   if (dir == NULL)
     return;
   g_assert_true (wait_for (is_drawn, window));
+  g_assert_true (wait_for (settled, window));
   /* Wait until the window has painted a frame. */
   {
     GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
@@ -931,6 +951,8 @@ test_screenshot_demo (void)
 {
   AfsWindow *window = new_window ();
   g_autoptr(GFile) demo = afs_application_dup_demo_file (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 780);
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree guchar *pixels = NULL;
   g_autofree char *png = g_build_filename (g_getenv ("G_TEST_BUILDDIR") ?: ".", "studio-demo.png", NULL);
@@ -972,6 +994,14 @@ test_screenshot_demo (void)
   g_assert_cmpuint (g_hash_table_size (counts), >, 16);
   g_assert_cmpuint (differing, >, width * height / 50);
 
+  /* The whole window with the first node in the inspector (the README's
+   * and the metainfo's screenshot, when AFS_SCREENSHOT_DIR is set). */
+  {
+    guint id = 1;
+
+    afs_canvas_select_nodes (AFS_CANVAS (afs_window_get_canvas (window)), &id, 1, FALSE);
+    maybe_save_screenshot (GTK_WINDOW (window), "main-window");
+  }
   destroy_and_check (window);
 }
 
