@@ -469,6 +469,25 @@ node_dimmed (AfsCanvas *self, NodeView *view)
   return TRUE;
 }
 
+/* studio-panels: a running node's spinner, eight dots turning once a second;
+ * whoever runs the graph redraws the canvas every frame while it runs. */
+static void
+draw_spinner (GtkSnapshot *snapshot, double cx, double cy, const GdkRGBA *color)
+{
+  double phase = (double) (g_get_monotonic_time () % G_USEC_PER_SEC) / G_USEC_PER_SEC;
+
+  for (guint i = 0; i < 8; i++)
+    {
+      double angle = 2 * G_PI * i / 8.0;
+      GdkRGBA c = *color;
+      double age = fmod (phase - i / 8.0 + 1.0, 1.0);
+
+      c.alpha *= 0.25 + 0.75 * (1.0 - age);
+      fill_rounded (snapshot, &GRAPHENE_RECT_INIT (cx + 6 * cos (angle) - 1.5,
+                                                   cy + 6 * sin (angle) - 1.5, 3, 3), 1.5, &c);
+    }
+}
+
 static void
 draw_node_text (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view)
 {
@@ -480,7 +499,9 @@ draw_node_text (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view)
   draw_layout (snapshot, view->title, view->x + 14, view->y + 6, &self->palette.card_fg);
   draw_layout (snapshot, view->subtitle, view->x + 14, view->y + 25, &self->palette.dim_fg);
   draw_layout (snapshot, view->preview, view->x + 12, view->y + view->h - PREVIEW_HEIGHT + 6, preview_color);
-  if (state)
+  if (view->run_state == AFS_RUN_STATE_RUNNING)
+    draw_spinner (snapshot, view->x + view->w - 15, view->y + 15, state);
+  else if (state)
     fill_rounded (snapshot, &GRAPHENE_RECT_INIT (view->x + view->w - 20, view->y + 10, 10, 10), 5, state);
 }
 

@@ -10,6 +10,7 @@
 #include "afs-drafts.h"
 #include "afs-session.h"
 #include "afs-window-private.h"
+#include "afs-window-run.h"
 #include "afs-window-views.h"
 
 #define HF_MIME_TYPE "application/x-afnio-hf"
@@ -339,6 +340,7 @@ afs_window_save_to_file (AfsWindow *self, GFile *file)
   g_return_if_fail (AFS_IS_WINDOW (self));
   g_return_if_fail (G_IS_FILE (file));
 
+  afs_window_run_store (self);
   graph = afs_document_to_json_node (self->document);
   data = g_new0 (SaveData, 1);
   data->self = g_object_ref (self);
@@ -486,6 +488,7 @@ afs_window_save_draft (AfsWindow *self)
   data = g_new0 (DraftData, 1);
   data->self = g_object_ref (self);
   data->draft = g_object_ref (self->draft_file);
+  afs_window_run_store (self);
   data->graph = afs_document_to_json_node (self->document);
   data->serial = self->draft_serial;
   origin = self->file ? g_file_get_uri (self->file) : NULL;

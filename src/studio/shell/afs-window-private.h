@@ -42,6 +42,8 @@ struct _AfsWindow
   GtkWidget       *canvas;
   GtkWidget       *inspector;
   GtkWidget       *variable_info;
+  GtkBox          *run_controls;    /* studio-panels: header run buttons */
+  GObject         *run_controller;  /* studio-panels: AfsRunController */
 };
 
 void afs_window_actions_init (AfsWindow *self);
