@@ -43,6 +43,8 @@ update_variable_info (AfsWindow *self)
 void
 afs_window_views_init (AfsWindow *self)
 {
+  GtkWidget *inspector;
+
   self->canvas = afs_canvas_new ();
   gtk_widget_set_hexpand (self->canvas, TRUE);
   gtk_widget_set_vexpand (self->canvas, TRUE);
@@ -51,13 +53,18 @@ afs_window_views_init (AfsWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   gtk_box_append (self->canvas_slot, self->canvas);
 
-  self->inspector = afs_inspector_new ();
-  gtk_widget_set_vexpand (self->inspector, TRUE);
-  afs_inspector_set_canvas (AFS_INSPECTOR (self->inspector), AFS_CANVAS (self->canvas));
+  inspector = afs_inspector_new ();
+  gtk_widget_set_vexpand (inspector, TRUE);
+  afs_inspector_set_canvas (AFS_INSPECTOR (inspector), AFS_CANVAS (self->canvas));
+  self->variable_info = afs_variable_info_new ();
+
+  /* The inspector and, under it, what the file said about the selected
+   * variable, travel together (the run panels make them one page). */
+  self->inspector = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (self->inspector), inspector);
+  gtk_box_append (GTK_BOX (self->inspector), self->variable_info);
   gtk_box_append (self->inspector_slot, self->inspector);
 
-  self->variable_info = afs_variable_info_new ();
-  gtk_box_append (self->inspector_slot, self->variable_info);
   g_signal_connect_object (self->canvas, "selection-changed",
                            G_CALLBACK (update_variable_info), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->document, "changed",
