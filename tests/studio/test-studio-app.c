@@ -31,12 +31,13 @@ timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Iterates the main context until @cond (@data) holds or 10 s pass. */
+/* Iterates the main context until @cond (@data) holds or 60 s pass (a
+ * generous bound: sanitizer builds are slow; a pass never waits for it). */
 static gboolean
 wait_for (gboolean (*cond) (gpointer), gpointer data)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (10000, timeout_cb, &timed_out);
+  guint id = g_timeout_add (60000, timeout_cb, &timed_out);
 
   while (!cond (data) && !timed_out)
     g_main_context_iteration (NULL, TRUE);
