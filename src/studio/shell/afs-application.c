@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "afs-application.h"
+#include "afs-application-scripting.h"
 #include "afs-drafts.h"
 #include "afs-preferences-window.h"
 #include "afs-window.h"
@@ -274,6 +275,7 @@ afs_application_startup (GApplication *app)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
+  afs_application_add_scripting_actions (self);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
                                            accels[i].accels);

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "afs-preferences-window.h"
+#include "afs-model-preferences.h"
 
 struct _AfsPreferencesWindow
 {
@@ -73,6 +74,7 @@ afs_preferences_window_new (GSettings *settings)
   self = g_object_new (AFS_TYPE_PREFERENCES_WINDOW, NULL);
   self->settings = g_object_ref (settings);
   bind_settings (self);
+  afs_model_preferences_add_to_page (self->models_page, settings);
   return self;
 }
 

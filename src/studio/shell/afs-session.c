@@ -24,6 +24,10 @@
 #define GRAPH_FORMAT "afnio-studio-graph"
 /* Value trees deeper than this are not searched for Variables. */
 #define MAX_WALK_DEPTH 64
+/* A plain file's variables are unlinked: they go on a grid of cells this
+ * size, in a landscape block. */
+#define GRID_CELL_WIDTH 280.0
+#define GRID_CELL_HEIGHT 170.0
 /* grad_fn chains are kept up to this many nodes per variable. */
 #define MAX_GRAD_FN_NODES 256
 
@@ -347,6 +351,21 @@ add_grad_fns (Collect *c)
     }
 }
 
+static void
+place_on_grid (JsonArray *nodes)
+{
+  guint n = json_array_get_length (nodes);
+  guint columns = MAX (1, (guint) ceil (sqrt (n * 1.6)));
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *node = json_array_get_object_element (nodes, i);
+
+      json_object_set_double_member (node, "x", (i % columns) * GRID_CELL_WIDTH);
+      json_object_set_double_member (node, "y", (i / columns) * GRID_CELL_HEIGHT);
+    }
+}
+
 static JsonNode *
 graph_from_value (AfnValue *value)
 {
@@ -360,6 +379,7 @@ graph_from_value (AfnValue *value)
   c.seen = g_hash_table_new (NULL, NULL);
   walk (&c, value, "", 0);
   add_grad_fns (&c);
+  place_on_grid (c.nodes);
   g_hash_table_unref (c.seen);
 
   json_object_set_string_member (root, "format", GRAPH_FORMAT);
@@ -416,8 +436,8 @@ afs_session_read_bytes (GBytes *bytes, gboolean *needs_layout, GError **error)
     if (g_str_equal (afn_hf_document_get_member_name (hf, i), AFS_SESSION_GRAPH_MEMBER))
       return parse_graph_member (afn_hf_document_get_member_data (hf, i), error);
 
-  if (needs_layout != NULL)
-    *needs_layout = TRUE;
+  /* The variables of a plain file are placed on a grid: they have no
+   * links for a layered layout to follow. */
   return graph_from_value (afn_hf_document_get_value (hf));
 }
 

@@ -30,8 +30,8 @@ typedef enum {
 
 /* Reads a session or a plain afnio .hf held in @bytes. Returns the document
  * JSON (transfer full) or NULL with an error (the .hf codec's errors, or
- * AFS_SESSION_ERROR). @needs_layout is set when the positions were invented
- * (a plain afnio file). Thread safe. */
+ * AFS_SESSION_ERROR). @needs_layout is set when the nodes have no
+ * positions yet and want an automatic layout. Thread safe. */
 JsonNode *afs_session_read_bytes (GBytes *bytes, gboolean *needs_layout, GError **error);
 /* Writes @graph (a document JSON object, not consumed) as session bytes
  * (transfer full). Thread safe. */

@@ -10,6 +10,7 @@
 #include "afs-drafts.h"
 #include "afs-session.h"
 #include "afs-window-private.h"
+#include "afs-window-run.h"
 #include "afs-window-views.h"
 
 #define HF_MIME_TYPE "application/x-afnio-hf"
@@ -339,12 +340,14 @@ afs_window_save_to_file (AfsWindow *self, GFile *file)
   g_return_if_fail (AFS_IS_WINDOW (self));
   g_return_if_fail (G_IS_FILE (file));
 
+  afs_window_run_store (self);
   graph = afs_document_to_json_node (self->document);
   data = g_new0 (SaveData, 1);
   data->self = g_object_ref (self);
   data->file = g_object_ref (file);
   data->serial = self->draft_serial;
-  data->close_after = GPOINTER_TO_INT (g_object_steal_data (G_OBJECT (self), "close-after-save"));
+  data->close_after = self->close_after_save;
+  self->close_after_save = FALSE;
   afs_window_set_busy (self, TRUE);
   afs_session_save_async (file, graph, self->cancellable, save_ready_cb, data);
 }
@@ -368,7 +371,7 @@ save_as_response_cb (GtkNativeDialog *dialog, int response, AfsWindow *self)
       afs_window_save_to_file (self, file);
     }
   else
-    g_object_set_data (G_OBJECT (self), "close-after-save", NULL);
+    self->close_after_save = FALSE;
   g_object_unref (dialog);
 }
 
@@ -395,7 +398,7 @@ ask_save_location (AfsWindow *self)
 void
 afs_window_run_save (AfsWindow *self, gboolean save_as, gboolean close_after)
 {
-  g_object_set_data (G_OBJECT (self), "close-after-save", GINT_TO_POINTER (close_after));
+  self->close_after_save = close_after;
   if (!save_as && self->file != NULL)
     afs_window_save_to_file (self, self->file);
   else
@@ -485,6 +488,7 @@ afs_window_save_draft (AfsWindow *self)
   data = g_new0 (DraftData, 1);
   data->self = g_object_ref (self);
   data->draft = g_object_ref (self->draft_file);
+  afs_window_run_store (self);
   data->graph = afs_document_to_json_node (self->document);
   data->serial = self->draft_serial;
   origin = self->file ? g_file_get_uri (self->file) : NULL;

@@ -20,6 +20,7 @@ struct _AfsWindow
   guint          busy;          /* open/save operations in flight */
   gboolean       restored;      /* a recovered draft counts as unsaved */
   gboolean       close_confirmed;
+  gboolean       close_after_save; /* "Save" in the closing prompt */
 
   /* Drafts */
   GFile         *draft_file;
@@ -40,6 +41,8 @@ struct _AfsWindow
 
   GtkWidget       *canvas;
   GtkWidget       *inspector;
+  GtkBox          *run_controls;    /* studio-panels: header run buttons */
+  GObject         *run_controller;  /* studio-panels: AfsRunController */
 };
 
 void afs_window_actions_init (AfsWindow *self);

@@ -6,28 +6,76 @@
 
 #include <glib/gi18n.h>
 
+#include "afs-canvas.h"
 #include "afs-window-views.h"
+
+static GtkWidget *
+new_inspector_placeholder (void)
+{
+  GtkWidget *page = adw_status_page_new ();
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "view-list-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Inspector"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (page),
+                                   _("Select a node to see and edit its data, role and settings."));
+  gtk_widget_add_css_class (page, "compact");
+  gtk_widget_set_vexpand (page, TRUE);
+  return page;
+}
 
 void
 afs_window_views_init (AfsWindow *self)
 {
-  GtkWidget *placeholder = adw_status_page_new ();
+  self->canvas = afs_canvas_new ();
+  gtk_widget_set_hexpand (self->canvas, TRUE);
+  gtk_widget_set_vexpand (self->canvas, TRUE);
+  afs_canvas_set_document (AFS_CANVAS (self->canvas), self->document);
+  g_settings_bind (self->settings, "show-minimap", self->canvas, "show-minimap",
+                   G_SETTINGS_BIND_DEFAULT);
+  gtk_box_append (self->canvas_slot, self->canvas);
 
-  adw_status_page_set_title (ADW_STATUS_PAGE (placeholder), _("Canvas"));
-  gtk_widget_set_vexpand (placeholder, TRUE);
-  gtk_box_append (self->canvas_slot, placeholder);
-  self->canvas = placeholder;
+  self->inspector = new_inspector_placeholder ();
+  gtk_box_append (self->inspector_slot, self->inspector);
+}
+
+GtkWidget *
+afs_window_get_canvas (AfsWindow *self)
+{
+  g_return_val_if_fail (AFS_IS_WINDOW (self), NULL);
+  return self->canvas;
+}
+
+gboolean
+afs_window_has_canvas (AfsWindow *self)
+{
+  g_return_val_if_fail (AFS_IS_WINDOW (self), FALSE);
+  return AFS_IS_CANVAS (self->canvas);
 }
 
 void
 afs_window_views_auto_layout (AfsWindow *self)
 {
-  afs_document_auto_layout (self->document, NULL, NULL);
+  /* The canvas lays out with the sizes it draws nodes at. */
+  gtk_widget_activate_action (self->canvas, "canvas.arrange", NULL);
+}
+
+static gboolean
+fit_when_sized_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  if (gtk_widget_get_width (widget) <= 0)
+    return G_SOURCE_CONTINUE;
+  afs_canvas_fit (AFS_CANVAS (widget), FALSE);
+  return G_SOURCE_REMOVE;
 }
 
 void
 afs_window_views_fit (AfsWindow *self)
 {
+  /* A new window has no size yet: fit on its first frame. */
+  if (gtk_widget_get_width (self->canvas) > 0)
+    afs_canvas_fit (AFS_CANVAS (self->canvas), FALSE);
+  else
+    gtk_widget_add_tick_callback (self->canvas, fit_when_sized_cb, NULL, NULL);
 }
 
 GdkTexture *

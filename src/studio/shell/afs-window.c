@@ -9,6 +9,7 @@
 
 #include "afs-window-private.h"
 #include "afs-window-views.h"
+#include "afs-window-run.h"
 
 G_DEFINE_FINAL_TYPE (AfsWindow, afs_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -187,6 +188,10 @@ save_changes_response_cb (AdwMessageDialog *dialog,
                           const char       *response,
                           AfsWindow        *self)
 {
+  /* The dialog may outlive this window (its response signal holds it), so
+   * it must stop pointing at the window before the window can go. */
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), NULL);
+  gtk_window_destroy (GTK_WINDOW (dialog));
   if (g_str_equal (response, "save"))
     afs_window_run_save (self, FALSE, TRUE);
   else if (g_str_equal (response, "discard"))
@@ -249,6 +254,7 @@ afs_window_constructed (GObject *object)
   afs_window_views_init (self);
   afs_window_actions_init (self);
   afs_window_files_init (self);
+  afs_window_run_init (self);
   afs_window_update_title (self);
   afs_window_update_actions (self);
 }
@@ -261,6 +267,7 @@ afs_window_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   afs_window_files_dispose (self);
+  afs_window_run_dispose (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), AFS_TYPE_WINDOW);
   self->canvas = NULL;
   self->inspector = NULL;
@@ -337,6 +344,7 @@ afs_window_class_init (AfsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, AfsWindow, paned);
   gtk_widget_class_bind_template_child (widget_class, AfsWindow, canvas_slot);
   gtk_widget_class_bind_template_child (widget_class, AfsWindow, inspector_slot);
+  gtk_widget_class_bind_template_child (widget_class, AfsWindow, run_controls);
   gtk_widget_class_bind_template_child (widget_class, AfsWindow, recent_menu);
 }
 
