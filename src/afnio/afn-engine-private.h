@@ -28,6 +28,9 @@ typedef struct {
 
 /* The value constructor that shares one block with its bytes (afn-value.c). */
 AfnValue *afn_value_new_str_sized (gsize len, char **buf);
+/* Valid UTF-8 for display: a lone surrogate becomes one U+FFFD, other
+ * invalid bytes one each, NUL bytes too when @replace_nul. Transfer full. */
+char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
 
 /* Variables ------------------------------------------------------------ */
 
