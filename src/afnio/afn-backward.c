@@ -63,6 +63,7 @@ typedef struct {
   guint         seq;
   guint         stamp;          /* marks the objects this backward visited */
   gboolean      retain_graph;
+  gboolean      restricted;     /* inputs= was given: only those leaves get grads */
   gboolean      finished;
 } Backward;
 
@@ -628,7 +629,8 @@ run_task (Backward *bw, guint index, gboolean is_root)
       fail (bw, error);
       return;
     }
-  collect_retained (bw, task, grad_outputs);
+  if (!bw->restricted)
+    collect_retained (bw, task, grad_outputs);
   if (afn_node_get_direct_backward (node) != NULL)
     run_direct (bw, index, afn_node_get_direct_backward (node), grad_outputs);
   else if (!afn_node_has_sync_backward (node))
@@ -745,7 +747,10 @@ afn_variable_backward_async (AfnVariable *self, AfnVariable *gradient, gboolean 
   bw = backward_new (task, retain_graph);
   discover (bw, afn_variable_get_grad_fn (self));
   if (inputs != NULL)
-    restrict_to_inputs (bw, inputs);
+    {
+      bw->restricted = TRUE;
+      restrict_to_inputs (bw, inputs);
+    }
   if (!check_not_released (bw, &error))
     {
       fail (bw, error);

@@ -218,10 +218,13 @@ test_inputs (void)
   g_assert_cmpuint (afn_variable_n_grads (x), ==, 0);
   g_assert_cmpuint (node->runs, ==, 0);
 
+  /* Only x: non-leaves that retain their grad get nothing either. */
+  g_assert_true (afn_variable_retain_grad (a, NULL));
   g_ptr_array_index (inputs, 0) = x;
   g_assert_true (afn_variable_backward (r, g, TRUE, inputs, NULL, &error));
   g_assert_cmpuint (afn_variable_n_grads (x), ==, 1);
   g_assert_cmpuint (afn_variable_n_grads (y), ==, 1);
+  g_assert_cmpuint (afn_variable_n_grads (a), ==, 0);
   g_assert_cmpuint (node->runs, ==, 1);
 }
 
