@@ -458,10 +458,16 @@ succeed (Backward *bw)
 
 /* Running nodes -------------------------------------------------------- */
 
+/* A leaf has nothing to run: its gradients wait in its task for the commit. */
 static void
 mark_delivered (Backward *bw, gint target)
 {
-  if (target >= 0 && --task_at (bw, target)->deps == 0)
+  Task *task;
+
+  if (target < 0)
+    return;
+  task = task_at (bw, target);
+  if (--task->deps == 0 && !task->is_leaf)
     g_array_append_val (bw->ready, target);
 }
 

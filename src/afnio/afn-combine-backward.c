@@ -25,10 +25,9 @@ static const char feedback_head[] = "Here is the combined feedback we got for th
 static const char feedback_mid[] = " and other variables: ";
 
 AfnValue *
-afn_feedback_text (const char *role, const char *tail, gsize tail_len)
+afn_feedback_text (const char *role, gsize role_len, const char *tail, gsize tail_len)
 {
   gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
-  gsize role_len = strlen (role);
   gsize len = head + role_len + mid + tail_len;
   char *p;
   AfnValue *value = afn_value_new_str_sized (len, &p);
@@ -42,9 +41,8 @@ afn_feedback_text (const char *role, const char *tail, gsize tail_len)
 }
 
 char *
-afn_feedback_role (const char *role)
+afn_feedback_role (const char *role, gsize len)
 {
-  gsize len = strlen (role);
   char *text = g_malloc (12 + len + 1);
 
   memcpy (text, "feedback to ", 12);
@@ -81,16 +79,18 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
   for (guint i = 0; i < n_edges; i++)
     {
       const char *role;
+      gsize role_len;
 
       if (edges[i].node == NULL && edges[i].leaf == NULL)
         continue;
       role = afn_variable_role_text (g_ptr_array_index (self->inputs, i));
+      role_len = strlen (role);
       for (guint j = 0; j < incoming->len; j++)
         emit (emit_data, i,
               afn_variable_new_take (AFN_TYPE_VARIABLE,
-                                     afn_feedback_text (role, g_ptr_array_index (texts, j),
+                                     afn_feedback_text (role, role_len, g_ptr_array_index (texts, j),
                                                         g_array_index (lengths, gsize, j)),
-                                     afn_feedback_role (role), FALSE));
+                                     afn_feedback_role (role, role_len), FALSE));
     }
   return TRUE;
 }

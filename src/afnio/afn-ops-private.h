@@ -22,8 +22,8 @@ AfnNode *afn_split_backward_new (AfnVariable *input);
 
 /* "Here is the combined feedback we got for this specific {role} and other
  * variables: " followed by @tail_len bytes of @tail and nothing else. */
-AfnValue *afn_feedback_text (const char *role, const char *tail, gsize tail_len);
+AfnValue *afn_feedback_text (const char *role, gsize role_len, const char *tail, gsize tail_len);
 /* "feedback to {role}". Transfer full. */
-char     *afn_feedback_role (const char *role);
+char     *afn_feedback_role (const char *role, gsize role_len);
 
 G_END_DECLS

@@ -273,7 +273,7 @@ afn_variable_init (AfnVariable *self)
 AfnVariable *
 afn_variable_new_take (GType type, AfnValue *data, char *role, gboolean requires_grad)
 {
-  AfnVariable *self = g_object_new (type, NULL);
+  AfnVariable *self = (AfnVariable *) g_object_new_with_properties (type, 0, NULL, NULL);
   AfnVariablePrivate *priv = PRIV (self);
 
   priv->data = data;
