@@ -784,22 +784,23 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
-/* backward(): the same as backward_async(), waiting on a private main
- * context until it is done. */
+/* backward(): the same as backward_async(), iterating the thread-default
+ * main context until it is done. Not a private context: a model client
+ * belongs to the context it was created in, and an LM node's requests
+ * only progress when that context runs. */
 gboolean
 afn_variable_backward (AfnVariable *self, AfnVariable *gradient, gboolean retain_graph,
                        GPtrArray *inputs, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) context = NULL;
   g_autoptr(GAsyncResult) result = NULL;
 
   g_return_val_if_fail (AFN_IS_VARIABLE (self), FALSE);
 
-  g_main_context_push_thread_default (context);
+  context = g_main_context_ref_thread_default ();
   afn_variable_backward_async (self, gradient, retain_graph, inputs, cancellable,
                                sync_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
-  g_main_context_pop_thread_default (context);
   return afn_variable_backward_finish (self, result, error);
 }
