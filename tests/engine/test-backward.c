@@ -547,8 +547,8 @@ test_graph_is_freed (void)
   g_assert_null (wgrad);
 }
 
-/* A graph does not keep a leaf alive once its AccumulateGrad exists (only
- * saved values do): a gone leaf then simply receives nothing. */
+/* A graph does not keep a leaf alive once its AccumulateGrad exists: a
+ * gone leaf then simply receives nothing. */
 static void
 test_graph_outlives_leaf (void)
 {
@@ -568,6 +568,29 @@ test_graph_outlives_leaf (void)
   g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
   g_assert_cmpuint (node->runs, ==, 1);
   g_assert_cmpuint (afn_variable_n_grads (y), ==, 1);
+}
+
+static void
+test_sum_leaf_gone (void)
+{
+  AfnVariable *x = afn_variable_new_str ("x", "x", TRUE);
+  g_autoptr(AfnVariable) y = afn_variable_new_str ("y", "y", TRUE);
+  g_autoptr(GPtrArray) xs = g_ptr_array_new ();
+  g_autoptr(AfnVariable) r = NULL;
+  g_autoptr(AfnVariable) g = feedback ("G");
+  gpointer wx = x;
+
+  g_ptr_array_add (xs, x);
+  g_ptr_array_add (xs, y);
+  r = afn_sum (xs, NULL);
+  /* Looking at the edge makes x's AccumulateGrad: x then owns it. */
+  g_assert_nonnull (afn_node_get_next_function (afn_variable_get_grad_fn (r), 0, NULL));
+  g_object_add_weak_pointer (wx, &wx);
+  g_object_unref (x);
+  g_assert_null (wx);
+  g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
+  g_assert_cmpuint (afn_variable_n_grads (y), ==, 1);
+  assert_grad_text (y, 0, FEEDBACK_PREFIX "y and other variables: G");
 }
 
 int
@@ -594,5 +617,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/backward/thread", test_backward_in_thread);
   g_test_add_func ("/engine/backward/graph-freed", test_graph_is_freed);
   g_test_add_func ("/engine/backward/graph-outlives-leaf", test_graph_outlives_leaf);
+  g_test_add_func ("/engine/backward/sum-leaf-gone", test_sum_leaf_gone);
   return g_test_run ();
 }
