@@ -45,6 +45,7 @@ typedef struct {
   guint    n_arrivals;
   guint    needed : 1;
   guint    is_leaf : 1;  /* object is a leaf whose grads this backward fills */
+  guint    owned : 1;    /* this task holds a reference to object */
 } Task;
 
 typedef struct {
@@ -128,7 +129,8 @@ backward_unref (Backward *bw)
   if (!g_atomic_ref_count_dec (&bw->ref_count))
     return;
   for (guint i = 0; i < bw->tasks->len; i++)
-    g_object_unref (g_array_index (bw->tasks, Task, i).object);
+    if (g_array_index (bw->tasks, Task, i).owned)
+      g_object_unref (g_array_index (bw->tasks, Task, i).object);
   for (guint i = 0; i < bw->arrivals->len; i++)
     g_clear_object (&g_array_index (bw->arrivals, Arrival, i).grad);
   g_array_unref (bw->tasks);
@@ -158,14 +160,19 @@ task_at (Backward *bw, guint index)
 /* The task of an edge's target, made on first sight; -1 for no target.
  * Leaves are keyed by the Variable, whether the edge holds it directly or
  * through its AccumulateGrad node, so a leaf used twice has one task. The
- * objects' scratch stamps replace a hash table: one visit costs two stores. */
+ * objects' scratch stamps replace a hash table: one visit costs two stores.
+ * A leaf held by its edge needs no reference of its own: the graph keeps
+ * it alive; one reached only through an AccumulateGrad node does. */
 static gint
 task_for (Backward *bw, AfnNode *node, AfnVariable *leaf)
 {
   Task task = { 0, };
   AfnScratch *scratch;
+  gboolean owned = leaf == NULL;
 
-  if (node != NULL && afn_node_is_accumulate (node))
+  if (leaf != NULL)
+    node = NULL;
+  else if (node != NULL && afn_node_is_accumulate (node))
     {
       leaf = afn_node_get_variable (node);
       node = NULL;
@@ -178,7 +185,10 @@ task_for (Backward *bw, AfnNode *node, AfnVariable *leaf)
   scratch->stamp = bw->stamp;
   scratch->index = bw->tasks->len;
 
-  task.object = g_object_ref (leaf != NULL ? (gpointer) leaf : (gpointer) node);
+  task.object = leaf != NULL ? (gpointer) leaf : (gpointer) node;
+  if (owned)
+    g_object_ref (task.object);
+  task.owned = owned;
   task.is_leaf = leaf != NULL;
   task.first = task.last = -1;
   task.needed = TRUE;

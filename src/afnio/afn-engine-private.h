@@ -9,13 +9,13 @@
 
 G_BEGIN_DECLS
 
-/* One next_functions entry. An op's input that is a leaf requiring grad
- * gets its AccumulateGrad node only when someone asks for it
- * (afn_node_get_next_function()); until then the edge holds the leaf. This
+/* One next_functions entry. An edge to a leaf requiring grad holds the
+ * leaf itself (so the graph keeps it alive); its AccumulateGrad node is
+ * made only when someone asks for it (afn_node_get_next_function()), which
  * saves an object per leaf in large graphs. */
 typedef struct {
-  AfnNode     *node;      /* owned, nullable */
-  AfnVariable *leaf;      /* owned, set only while node is NULL */
+  AfnNode     *node;      /* owned, nullable; NULL for a leaf until asked for */
+  AfnVariable *leaf;      /* owned, nullable: the leaf this edge accumulates into */
   guint        output_nr;
 } AfnEdge;
 

@@ -241,12 +241,9 @@ afn_node_get_next_function (AfnNode *self, guint i, guint *output_nr)
   g_return_val_if_fail (AFN_IS_NODE (self), NULL);
   g_return_val_if_fail (i < afn_node_get_n_next_functions (self), NULL);
   edge = &g_array_index (PRIV (self)->edges, AfnEdge, i);
-  if (edge->leaf != NULL)
-    {
-      /* The leaf's AccumulateGrad is made now that someone looks at it. */
-      edge->node = g_object_ref (afn_variable_get_accumulate_node (edge->leaf));
-      g_clear_object (&edge->leaf);
-    }
+  /* The leaf's AccumulateGrad is made now that someone looks at it. */
+  if (edge->node == NULL && edge->leaf != NULL)
+    edge->node = g_object_ref (afn_variable_get_accumulate_node (edge->leaf));
   if (output_nr != NULL)
     *output_nr = edge->output_nr;
   return edge->node;
@@ -436,10 +433,13 @@ fill_input_edge (AfnEdge *edge, AfnVariable *input)
       edge->node = g_object_ref (grad_fn);
       edge->output_nr = afn_variable_peek_output_nr (input);
     }
-  else if (afn_variable_peek_accumulate_node (input) != NULL)
-    edge->node = g_object_ref (afn_variable_peek_accumulate_node (input));
   else
-    edge->leaf = g_object_ref (input);
+    {
+      /* The graph keeps its leaves alive, as AccumulateGrad does in PyTorch. */
+      edge->leaf = g_object_ref (input);
+      if (afn_variable_peek_accumulate_node (input) != NULL)
+        edge->node = g_object_ref (afn_variable_peek_accumulate_node (input));
+    }
 }
 
 /* Fills @node's next_functions from @inputs and makes each of @outputs
