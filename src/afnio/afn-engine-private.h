@@ -73,6 +73,13 @@ typedef gboolean (*AfnDirectBackwardFunc) (AfnNode *self, GPtrArray *grad_output
 void                  afn_node_set_direct_backward (AfnNode *self, AfnDirectBackwardFunc func);
 AfnDirectBackwardFunc afn_node_get_direct_backward (AfnNode *self);
 AfnScratch           *afn_node_scratch (AfnNode *self);
+/* An empty edge array that owns its edges' references. */
+GArray               *afn_edges_new (guint n);
+/* The edge afn_node_record() makes for @input (references taken). */
+void                  afn_edge_fill (AfnEdge *edge, AfnVariable *input);
+/* afn_node_record() with the edges already made (@edges taken). */
+void                  afn_node_record_edges (AfnNode *node, GArray *edges,
+                                             AfnVariable **outputs, guint n_outputs);
 
 /* The edges, without copying. Transfer none. */
 const AfnEdge *afn_node_peek_edges (AfnNode *self, guint *n_edges);

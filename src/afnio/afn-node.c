@@ -417,8 +417,17 @@ afn_node_should_record (AfnVariable **inputs, guint n_inputs)
   return FALSE;
 }
 
-static void
-fill_input_edge (AfnEdge *edge, AfnVariable *input)
+GArray *
+afn_edges_new (guint n)
+{
+  GArray *edges = g_array_sized_new (FALSE, FALSE, sizeof (AfnEdge), n);
+
+  g_array_set_clear_func (edges, clear_edge);
+  return edges;
+}
+
+void
+afn_edge_fill (AfnEdge *edge, AfnVariable *input)
 {
   AfnNode *grad_fn;
 
@@ -448,21 +457,30 @@ void
 afn_node_record (AfnNode *node, AfnVariable **inputs, guint n_inputs,
                  AfnVariable **outputs, guint n_outputs)
 {
-  AfnNodePrivate *priv;
+  g_autoptr(GArray) edges = NULL;
 
   g_return_if_fail (AFN_IS_NODE (node));
-  priv = PRIV (node);
+  edges = afn_edges_new (n_inputs);
+  g_array_set_size (edges, n_inputs);
+  for (guint i = 0; i < n_inputs; i++)
+    afn_edge_fill (&g_array_index (edges, AfnEdge, i), inputs[i]);
+  afn_node_record_edges (node, g_steal_pointer (&edges), outputs, n_outputs);
+}
+
+void
+afn_node_record_edges (AfnNode *node, GArray *edges, AfnVariable **outputs, guint n_outputs)
+{
+  AfnNodePrivate *priv = PRIV (node);
+
   if (priv->edges == NULL)
+    priv->edges = edges;
+  else
     {
-      priv->edges = g_array_sized_new (FALSE, FALSE, sizeof (AfnEdge), n_inputs);
-      g_array_set_clear_func (priv->edges, clear_edge);
+      /* Edges added before: keep them first. The new ones move over. */
+      g_array_append_vals (priv->edges, edges->data, edges->len);
+      g_array_set_clear_func (edges, NULL);
+      g_array_unref (edges);
     }
-  {
-    guint first = priv->edges->len;
-    g_array_set_size (priv->edges, first + n_inputs);
-    for (guint i = 0; i < n_inputs; i++)
-      fill_input_edge (&g_array_index (priv->edges, AfnEdge, first + i), inputs[i]);
-  }
   priv->n_outputs = n_outputs;
   for (guint i = 0; i < n_outputs; i++)
     afn_variable_attach_grad_fn (outputs[i], node, i);

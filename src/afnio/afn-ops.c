@@ -225,6 +225,7 @@ typedef struct {
   gsize        *role_lengths;
   gsize         roles_total;
   gboolean      record;
+  GArray       *edges;   /* made in the same pass when grad mode is on */
 } Gathered;
 
 static void
@@ -233,6 +234,7 @@ gathered_clear (Gathered *g)
   g_free (g->values);
   g_free (g->roles);
   g_free (g->role_lengths);
+  g_clear_pointer (&g->edges, g_array_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Gathered, gathered_clear)
@@ -241,6 +243,7 @@ static void
 gather (Gathered *g, AfnVariable **inputs, guint n)
 {
   gboolean any_requires_grad = FALSE;
+  gboolean grad_enabled = afn_is_grad_enabled ();
 
   g->inputs = inputs;
   g->n = n;
@@ -248,6 +251,11 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
   g->roles = g_new (const char *, n);
   g->role_lengths = g_new (gsize, n);
   g->roles_total = n > 0 ? (n - 1) * 5 : 0;
+  if (grad_enabled)
+    {
+      g->edges = afn_edges_new (n);
+      g_array_set_size (g->edges, n);
+    }
   for (guint i = 0; i < n; i++)
     {
       g->values[i] = afn_variable_peek_data (inputs[i]);
@@ -255,8 +263,10 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
       g->role_lengths[i] = strlen (g->roles[i]);
       g->roles_total += g->role_lengths[i];
       any_requires_grad |= afn_variable_peek_requires_grad (inputs[i]);
+      if (grad_enabled)
+        afn_edge_fill (&g_array_index (g->edges, AfnEdge, i), inputs[i]);
     }
-  g->record = any_requires_grad && afn_is_grad_enabled ();
+  g->record = any_requires_grad && grad_enabled;
 }
 
 /* The result's role: "{x1.role} and {x2.role} and ...". */
@@ -279,7 +289,7 @@ joined_roles (const Gathered *g)
 /* Wraps computed data in a Variable and, when grad mode says so, records
  * @name's node. Lists that came out mixing ints and floats become floats. */
 static AfnVariable *
-combine_result (const char *name, AfnValue *data_take, const Gathered *g, GError **error)
+combine_result (const char *name, AfnValue *data_take, Gathered *g, GError **error)
 {
   g_autoptr(AfnValue) data = data_take;
   AfnValue *normalized = afn_variable_normalize_data (data, error);
@@ -291,7 +301,7 @@ combine_result (const char *name, AfnValue *data_take, const Gathered *g, GError
   if (g->record)
     {
       g_autoptr(AfnNode) node = afn_combine_backward_new (name);
-      afn_node_record (node, g->inputs, g->n, &result, 1);
+      afn_node_record_edges (node, g_steal_pointer (&g->edges), &result, 1);
       afn_combine_backward_save_inputs (node, g->inputs, g->n);
     }
   return result;
