@@ -46,6 +46,7 @@ typedef struct {
   guint    needed : 1;
   guint    is_leaf : 1;  /* object is a leaf whose grads this backward fills */
   guint    owned : 1;    /* this task holds a reference to object */
+  guint    started : 1;
 } Task;
 
 typedef struct {
@@ -444,9 +445,37 @@ commit_leaf (Backward *bw, Task *task)
   afn_variable_append_grads_internal (variable, (AfnVariable **) grads->pdata, grads->len);
 }
 
+/* Only a hand-made or loaded graph can hold a cycle. */
+static void
+fail_cycle (Backward *bw, AfnNode *node)
+{
+  fail (bw, g_error_new (AFN_ERROR, AFN_ERROR_FAILED,
+                         _("The graph has a cycle through %s: backward cannot order its nodes."),
+                         afn_node_get_name (node)));
+}
+
+/* Nodes on a cycle that does not pass through the root never get all
+ * their gradients, so they never start. */
+static gboolean
+check_all_ran (Backward *bw)
+{
+  for (guint i = 0; i < bw->tasks->len; i++)
+    {
+      Task *task = task_at (bw, i);
+      if (task->needed && !task->is_leaf && !task->started)
+        {
+          fail_cycle (bw, task->object);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static void
 succeed (Backward *bw)
 {
+  if (!check_all_ran (bw))
+    return;
   for (guint i = 0; i < bw->tasks->len; i++)
     {
       Task *task = task_at (bw, i);
@@ -477,7 +506,10 @@ mark_delivered (Backward *bw, gint target)
   if (target < 0)
     return;
   task = task_at (bw, target);
-  if (--task->deps == 0 && !task->is_leaf)
+  /* A node that already ran must never get more: a cycle (through the root). */
+  if (task->started)
+    fail_cycle (bw, task->object);
+  else if (--task->deps == 0 && !task->is_leaf)
     g_array_append_val (bw->ready, target);
 }
 
@@ -633,6 +665,7 @@ run_task (Backward *bw, guint index, gboolean is_root)
 
   if (task->is_leaf)
     return;
+  task->started = TRUE;
   /* A node that nothing reached has no feedback to pass on. */
   if (task->n_arrivals == 0 && !is_root)
     {

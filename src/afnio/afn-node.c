@@ -46,6 +46,15 @@ clear_edge (gpointer data)
   g_clear_object (&edge->leaf);
 }
 
+/* Dropping the edges here lets g_object_run_dispose() break a cycle that
+ * a hand-made or loaded graph may hold. */
+static void
+afn_node_dispose (GObject *object)
+{
+  g_clear_pointer (&PRIV (AFN_NODE (object))->edges, g_array_unref);
+  G_OBJECT_CLASS (afn_node_parent_class)->dispose (object);
+}
+
 static void
 afn_node_finalize (GObject *object)
 {
@@ -149,6 +158,7 @@ afn_node_class_init (AfnNodeClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
 
+  object_class->dispose = afn_node_dispose;
   object_class->finalize = afn_node_finalize;
   object_class->get_property = afn_node_get_property;
   object_class->set_property = afn_node_set_property;

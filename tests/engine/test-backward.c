@@ -596,6 +596,46 @@ test_leaf_gone_behind_node (void)
   g_assert_cmpuint (node->runs, ==, 1);
 }
 
+/* Only a hand-made (or loaded) graph can have a cycle: an error, no hang. */
+static void
+test_cycle (void)
+{
+  g_autoptr(TestSyncNode) a = g_object_new (TEST_TYPE_SYNC_NODE, "name", "ABackward0", NULL);
+  g_autoptr(TestSyncNode) b = g_object_new (TEST_TYPE_SYNC_NODE, "name", "BBackward0", NULL);
+  g_autoptr(AfnVariable) x = afn_variable_new_str ("x", "x", TRUE);
+  g_autoptr(AfnVariable) v = afn_variable_new_str ("v", "v", TRUE);
+  g_autoptr(AfnVariable) g = feedback ("G");
+  g_autoptr(GError) error = NULL;
+
+  a->tag = g_strdup ("A");
+  b->tag = g_strdup ("B");
+  afn_node_add_next_function (AFN_NODE (a), AFN_NODE (b), 0);
+  afn_node_add_next_function (AFN_NODE (b), AFN_NODE (a), 0);
+  afn_node_add_next_function (AFN_NODE (b), afn_variable_get_accumulate_node (x), 0);
+  g_assert_true (afn_variable_set_grad_fn (v, AFN_NODE (a), 0, NULL));
+  g_assert_false (afn_variable_backward (v, g, FALSE, NULL, NULL, &error));
+  g_assert_error (error, AFN_ERROR, AFN_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "cycle"));
+  g_assert_cmpuint (afn_variable_n_grads (x), ==, 0);
+  g_assert_cmpuint (a->runs, ==, 1);
+  g_clear_error (&error);
+
+  /* A cycle below the root: its nodes never get all their gradients. */
+  {
+    g_autoptr(TestSyncNode) top = g_object_new (TEST_TYPE_SYNC_NODE, "name", "TopBackward0", NULL);
+    g_autoptr(AfnVariable) w = afn_variable_new_str ("w", "w", TRUE);
+    top->tag = g_strdup ("T");
+    afn_node_add_next_function (AFN_NODE (top), AFN_NODE (a), 0);
+    g_assert_true (afn_variable_set_grad_fn (w, AFN_NODE (top), 0, NULL));
+    g_assert_false (afn_variable_backward (w, g, FALSE, NULL, NULL, &error));
+    g_assert_error (error, AFN_ERROR, AFN_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "cycle"));
+    g_assert_cmpuint (afn_variable_n_grads (x), ==, 0);
+  }
+  /* Break the cycle so that the nodes can be freed. */
+  g_object_run_dispose (G_OBJECT (b));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -621,5 +661,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/backward/graph-freed", test_graph_is_freed);
   g_test_add_func ("/engine/backward/graph-keeps-leaves", test_graph_keeps_leaves);
   g_test_add_func ("/engine/backward/leaf-gone-behind-node", test_leaf_gone_behind_node);
+  g_test_add_func ("/engine/backward/cycle", test_cycle);
   return g_test_run ();
 }
