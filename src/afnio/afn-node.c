@@ -26,6 +26,13 @@ typedef struct
 G_DEFINE_TYPE_WITH_PRIVATE (AfnNode, afn_node, G_TYPE_OBJECT)
 
 enum {
+  SIGNAL_BACKWARD_STARTED,
+  SIGNAL_BACKWARD_FINISHED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+enum {
   PROP_0,
   PROP_NAME,
   PROP_NODE_ID,
@@ -175,6 +182,32 @@ afn_node_class_init (AfnNodeClass *klass)
                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS |
                                                G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, props);
+
+  /* For progress displays (the studio): emitted by the backward scheduler. */
+  signals[SIGNAL_BACKWARD_STARTED] =
+    g_signal_new ("backward-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_BACKWARD_FINISHED] =
+    g_signal_new ("backward-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_POINTER, G_TYPE_POINTER);
+}
+
+void
+afn_node_emit_backward_started (AfnNode *self)
+{
+  g_signal_emit (self, signals[SIGNAL_BACKWARD_STARTED], 0);
+}
+
+gboolean
+afn_node_has_backward_finished_handler (AfnNode *self)
+{
+  return g_signal_has_handler_pending (self, signals[SIGNAL_BACKWARD_FINISHED], 0, FALSE);
+}
+
+void
+afn_node_emit_backward_finished (AfnNode *self, GPtrArray *result, const GError *error)
+{
+  g_signal_emit (self, signals[SIGNAL_BACKWARD_FINISHED], 0, result, error);
 }
 
 static void

@@ -551,6 +551,15 @@ afn_value_dict_set_take (AfnValue *self, AfnValue *key, AfnValue *value)
   g_ptr_array_add (self->map.values, value);
 }
 
+void
+afn_value_dict_append_take (AfnValue *self, AfnValue *key, AfnValue *value)
+{
+  g_return_if_fail (self != NULL && is_mapping (self));
+  g_return_if_fail (key != NULL && value != NULL);
+  g_ptr_array_add (self->map.keys, key);
+  g_ptr_array_add (self->map.values, value);
+}
+
 AfnValue *
 afn_value_dict_lookup (const AfnValue *self, const char *key)
 {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "afnio-cli.h"
+#include "afnio-cmd-demo-llm.h"
 
 typedef struct {
   gboolean quiet_grads;   /* print only the grad count, not the texts */
@@ -248,6 +249,10 @@ afn_cmd_demo (int argc, char **argv)
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
   Demo demo = { &options, stdout };
+
+  /* With a server to talk to, demo runs the language-model loop instead. */
+  if (afnio_cmd_demo_llm_wanted (argc, argv))
+    return afnio_cmd_demo_llm (argc, argv);
 
   g_option_context_set_summary (context, _("Builds the examples of the engine's specification and "
                                            "prints each variable, its grad_fn chain and its grads."));
