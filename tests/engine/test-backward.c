@@ -394,9 +394,10 @@ test_concurrency (void)
   g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
   elapsed = (g_get_monotonic_time () - start) / 1e6;
   g_test_message ("16 nodes of 0.3 s each took %.3f s", elapsed);
-  /* Sixteen one after the other would take 4.8 s. */
+  /* Sixteen one after the other would take 4.8 s; the bound leaves room
+   * for a loaded machine or a sanitizer build. */
   g_assert_cmpfloat (elapsed, >=, 0.29);
-  g_assert_cmpfloat (elapsed, <, 0.9);
+  g_assert_cmpfloat (elapsed, <, 2.4);
   g_assert_cmpuint (test_delay_answers, ==, 16);
   for (guint i = 0; i < 16; i++)
     {
@@ -427,7 +428,7 @@ test_cancel_during (void)
 {
   g_autoptr(GPtrArray) leaves = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(AfnVariable) r = delayed_fan_in (4, 400, leaves, keep);
+  g_autoptr(AfnVariable) r = delayed_fan_in (4, 800, leaves, keep);
   g_autoptr(AfnVariable) g = feedback ("G");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
@@ -447,8 +448,9 @@ test_cancel_during (void)
   }
   while (wait.result == NULL)
     g_main_context_iteration (context, TRUE);
-  /* The delayed nodes ignore the cancellable; the backward still ends now. */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 300000);
+  /* The delayed nodes ignore the cancellable; the backward still ends now,
+   * long before they answer. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 600000);
   g_assert_false (afn_variable_backward_finish (r, wait.result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_object (&wait.result);
