@@ -37,7 +37,7 @@ typedef struct {
 } Arrival;
 
 typedef struct {
-  gpointer object;       /* owned: an AfnNode, or the AfnVariable of a leaf */
+  gpointer object;       /* an AfnNode, or the AfnVariable of a leaf */
   guint    deps;
   guint    edge_start;   /* into Backward.edge_targets */
   guint    n_edges;
