@@ -560,6 +560,31 @@ afn_value_dict_append_take (AfnValue *self, AfnValue *key, AfnValue *value)
   g_ptr_array_add (self->map.values, value);
 }
 
+static void
+extend_array (GPtrArray *array, AfnValue **items, guint n, guint stride)
+{
+  guint len = array->len;
+
+  g_ptr_array_set_size (array, len + n);
+  for (guint i = 0; i < n; i++)
+    array->pdata[len + i] = items[i * stride];
+}
+
+void
+afn_value_extend_take (AfnValue *self, AfnValue **items, guint n)
+{
+  g_return_if_fail (self != NULL && (items != NULL || n == 0));
+  if (is_sequence (self))
+    extend_array (self->items, items, n, 1);
+  else if (is_mapping (self))
+    {
+      extend_array (self->map.keys, items, n, 2);
+      extend_array (self->map.values, items + 1, n, 2);
+    }
+  else
+    g_return_if_reached ();
+}
+
 AfnValue *
 afn_value_dict_lookup (const AfnValue *self, const char *key)
 {
