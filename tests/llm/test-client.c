@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fake-server.h"
+#include "fast-server.h"
 
 typedef struct {
   FakeServer *server;
@@ -685,6 +686,28 @@ test_from_args (void)
   g_assert_nonnull (strstr (error->message, "timeout"));
 }
 
+/* The benchmark's minimal server answers the client correctly. */
+static void
+test_fast_server (void)
+{
+  g_autoptr(FastServer) server = fast_server_new ();
+  g_autoptr(AfnOpenAIClient) client = afn_openai_client_new (fast_server_get_base_url (server), "m");
+  Result r[100] = { 0 };
+
+  afn_openai_client_set_max_concurrency (client, 8);
+  for (guint i = 0; i < G_N_ELEMENTS (r); i++)
+    start_chat (client, "anything", NULL, NULL, &r[i]);
+  wait_for (r, G_N_ELEMENTS (r));
+  for (guint i = 0; i < G_N_ELEMENTS (r); i++)
+    {
+      g_assert_no_error (r[i].error);
+      g_assert_cmpstr (afn_chat_reply_get_text (r[i].reply), ==, "ok");
+      g_assert_cmpint (afn_chat_reply_get_usage (r[i].reply)->total_tokens, ==, 13);
+      result_clear (&r[i]);
+    }
+  g_assert_cmpuint (fast_server_get_request_count (server), ==, 100);
+}
+
 static void
 test_price_table (void)
 {
@@ -741,6 +764,7 @@ main (int argc, char **argv)
   g_test_add_func ("/llm/client/price-table", test_price_table);
   g_test_add_func ("/llm/client/from-args", test_from_args);
   g_test_add_func ("/llm/client/thread-context", test_thread_context);
+  g_test_add_func ("/llm/client/fast-server", test_fast_server);
 
   return g_test_run ();
 }
