@@ -625,7 +625,9 @@ parse_reply (AfnOpenAIClient  *self,
              Request          *req,
              GError          **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  /* Mutable: an immutable parser seals and hashes every node, which costs
+   * more than the parse itself on small replies. */
+  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) parse_error = NULL;
   JsonObject *root, *message;
   JsonArray *choices;
