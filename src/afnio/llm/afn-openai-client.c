@@ -838,6 +838,11 @@ afn_openai_client_chat_async (AfnModelClient      *client,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, afn_openai_client_chat_async);
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
   req = g_new0 (Request, 1);
   req->body = build_body (self, messages, args, &req->body_len);
   req->model = g_strdup (request_model (self, args));
