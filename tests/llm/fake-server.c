@@ -401,10 +401,15 @@ answer (Plan *plan)
   plan_free (plan);
 }
 
+/* The source keeps an empty shell of the plan: answers still pending when
+ * the server stops are freed with their source. */
 static gboolean
 answer_later_cb (gpointer user_data)
 {
-  answer (user_data);
+  Plan *plan = user_data;
+
+  answer (g_memdup2 (plan, sizeof *plan));
+  memset (plan, 0, sizeof *plan);
   return G_SOURCE_REMOVE;
 }
 
@@ -419,7 +424,7 @@ schedule (Plan *plan)
       return;
     }
   source = g_timeout_source_new (plan->latency_ms);
-  g_source_set_callback (source, answer_later_cb, plan, NULL);
+  g_source_set_callback (source, answer_later_cb, plan, (GDestroyNotify) plan_free);
   g_source_attach (source, plan->server->context);
   g_source_unref (source);
 }
