@@ -32,6 +32,16 @@ G_DECLARE_DERIVABLE_TYPE (AfnNode, afn_node, AFN, NODE, GObject)
  *   that wait (a language model). The default implementation calls @backward.
  *   Independent nodes' async backwards run concurrently.
  * @release_saved: drops saved values after a backward without retain_graph.
+ *
+ * Signals, emitted by the backward scheduler on its main context (for
+ * progress displays; AccumulateGrad nodes emit none):
+ *   backward-started  ():  this node's backward is about to run
+ *   backward-finished (gpointer result, gpointer error): it returned
+ *     @result (a GPtrArray with one gradient list or NULL per
+ *     next_function, as the backward returned it; NULL on error) or
+ *     @error (a const GError *). Both transfer none, valid during the
+ *     emission only. Not emitted for a backward that a cancellation or
+ *     another node's error made pointless.
  */
 struct _AfnNodeClass
 {

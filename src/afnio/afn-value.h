@@ -108,6 +108,9 @@ AfnValue *afn_value_get_key (const AfnValue *self, guint i);    /* transfer none
 /* Sets @key to @value (both taken), replacing the value in place when an
  * equal key exists (Python semantics: the key keeps its position). */
 void      afn_value_dict_set_take (AfnValue *self, AfnValue *key, AfnValue *value);
+/* Appends @key and @value (both taken) without looking for an equal key:
+ * for callers (the .hf reader) that already know @key is new. */
+void      afn_value_dict_append_take (AfnValue *self, AfnValue *key, AfnValue *value);
 /* Looks up a string key; transfer none; NULL when absent. */
 AfnValue *afn_value_dict_lookup (const AfnValue *self, const char *key);
 /* ORDERED_DICT attributes (a DICT), nullable, transfer none / take. */

@@ -17,4 +17,12 @@
 #include "afn-openai-client.h"
 #include "afn-price-table.h"
 #include "afn-replay-client.h"
+#include "afn-hf.h"
+#include "afn-backward-client.h"
+#include "afn-chat-messages.h"
+#include "afn-chat-completion.h"
+#include "afn-lm-node.h"
+#include "afn-scoring.h"
+#include "afn-evaluators.h"
+#include "afn-tgd.h"
 #undef AFNIO_INSIDE

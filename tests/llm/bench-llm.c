@@ -1,6 +1,7 @@
 /* bench-llm.c: the `llm` benchmark. Prints `BENCH name value unit` lines.
  *
  * Each part is one function in parts[]; `bench-llm PART...` runs only those.
+ *   (a) backward, (b) step: in bench-llm-ops.c (see bench-llm.h).
  *   (c) client_rps: 10,000 requests against a zero-latency fake server, with
  *       the concurrency cap at 64.
  *
@@ -11,6 +12,7 @@
 #include <afnio.h>
 #include <stdio.h>
 
+#include "bench-llm.h"
 #include "fake-server.h"
 #include "fast-server.h"
 
@@ -117,6 +119,8 @@ static const struct {
   const char *name;
   void (*run) (void);
 } parts[] = {
+  { "backward", bench_llm_backward },
+  { "step", bench_llm_step },
   { "client_rps", bench_client_rps },
   { "client_rps_soup", bench_client_rps_soup },
 };

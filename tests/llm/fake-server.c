@@ -166,6 +166,14 @@ rule_matches (Rule       *r,
         if (text_matches (r, message_text (json_array_get_element (messages, i))))
           return TRUE;
       return FALSE;
+    case FAKE_MATCH_ALL_MESSAGES:
+      {
+        g_autoptr(GString) all = g_string_new (NULL);
+        for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
+          g_string_append_printf (all, "%s%s", i > 0 ? "\n" : "",
+                                  message_text (json_array_get_element (messages, i)));
+        return text_matches (r, all->str);
+      }
     }
   return FALSE;
 }
@@ -941,7 +949,8 @@ parse_rule (JsonObject  *o,
             FakeRule    *rule,
             GError     **error)
 {
-  static const char *const matches[] = { "always", "last_user", "any_message", "model" };
+  static const char *const matches[] = { "always", "last_user", "any_message", "model",
+                                          "all_messages" };
   static const char *const faults[] = { "none", "rate_limit", "server_error", "status",
                                         "malformed", "hang", "reset", "slow_body" };
   JsonNode *usage_node = json_object_get_member (o, "usage");

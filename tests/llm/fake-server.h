@@ -17,6 +17,9 @@ typedef enum {
   FAKE_MATCH_LAST_USER,      /* the last message with role "user" */
   FAKE_MATCH_ANY_MESSAGE,    /* any message's content */
   FAKE_MATCH_MODEL,          /* the request's "model" */
+  FAKE_MATCH_ALL_MESSAGES,   /* every message's content, joined with "\n" (a
+                              * regex can then look at the system and the user
+                              * message at once) */
 } FakeMatch;
 
 typedef enum {
