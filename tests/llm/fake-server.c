@@ -567,7 +567,7 @@ handle_cb (SoupServer        *server,
 {
   FakeServer *self = user_data;
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *key_error = NULL;
   JsonNode *root;
