@@ -242,7 +242,7 @@ test_jsonl_round_trip (void)
   g_autoptr(FakeServer) server = fake_server_new (0);
   g_autoptr(AfnReplayClient) recorder = recorded_client (server);
   g_autoptr(AfnReplayClient) from_file = afn_replay_client_new (NULL, AFN_REPLAY_MODE_REPLAY);
-  g_autoptr(AfnReplayClient) from_array = afn_replay_client_new (NULL, AFN_REPLAY_MODE_REPLAY);
+  g_autoptr(AfnReplayClient) from_array = NULL;
   g_autoptr(AfnReplayClient) from_string = afn_replay_client_new (NULL, AFN_REPLAY_MODE_REPLAY);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) array = NULL;
@@ -269,7 +269,7 @@ test_jsonl_round_trip (void)
 
   /* The forms a session file embeds: an array, or the JSONL as a string. */
   array = afn_replay_client_to_json (recorder);
-  g_assert_true (afn_replay_client_load_json (from_array, array, &error));
+  from_array = afn_replay_client_new_from_json (NULL, AFN_REPLAY_MODE_REPLAY, array, &error);
   g_assert_no_error (error);
   assert_replays (from_array);
   jsonl = afn_replay_client_to_jsonl (recorder);
