@@ -57,7 +57,10 @@ last_node (AfsDocument *doc)
 static void
 activate (Fixture *f, const char *action, GVariant *param)
 {
-  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (f->canvas), action, param));
+  /* The call does not consume a floating parameter. */
+  g_autoptr(GVariant) owned = param ? g_variant_ref_sink (param) : NULL;
+
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (f->canvas), action, owned));
 }
 
 static void
