@@ -258,6 +258,13 @@ test_run_backward_step (Fixture *fx, gconstpointer data)
   add_sentiment_rules (fx);
   g_assert_true (action_enabled (fx, "run"));
   g_assert_false (action_enabled (fx, "stop"));
+  /* The optimizer panel shows the session's own TGD settings. */
+  {
+    g_auto(GStrv) constraints = afs_optimizer_panel_dup_constraints (
+      afs_run_controller_get_optimizer_panel (fx->controller));
+    g_assert_cmpuint (g_strv_length (constraints), ==, 1);
+    g_assert_cmpstr (constraints[0], ==, "Keep the prompt under 40 words.");
+  }
 
   /* Run (F5) through the window's action. */
   activate_and_wait (fx, FALSE, "run", NULL);
