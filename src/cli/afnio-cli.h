@@ -20,3 +20,6 @@ typedef struct {
 int afnio_cmd_dump (int argc, char **argv);
 int afnio_cmd_pack (int argc, char **argv);
 int afnio_cmd_resave (int argc, char **argv);
+
+/* Studio sessions, headless (afnio-cmd-run.c). */
+int afnio_cmd_run (int argc, char **argv);

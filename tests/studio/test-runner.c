@@ -761,6 +761,58 @@ test_record_replay (Fixture *fx, gconstpointer data)
   g_assert_cmpint (state_of (replay, 4), ==, AFS_NODE_STATE_REUSED);
 }
 
+/* ---- the demos replay offline ---- */
+
+static gint64
+score_of (AfsRunner *runner, guint id)
+{
+  AfnValue *v = afn_variable_get_data (afs_runner_get_output (runner, id, "score"));
+  return afn_value_kind (v) == AFN_VALUE_INT ? afn_value_get_int (v) : (gint64) afn_value_get_float (v);
+}
+
+static void
+test_demo_replay (gconstpointer data)
+{
+  const char *name = data;
+  gboolean sentiment = g_str_has_prefix (name, "sentiment");
+  g_autoptr(AfsDocument) doc = load_demo (name);
+  g_autoptr(AfsModelSettings) settings = afs_model_settings_new ();
+  g_autoptr(AfsRunner) runner = NULL;
+  g_autoptr(GError) error = NULL;
+  guint prompt, eval;
+  g_autofree char *before = NULL;
+  const char *after;
+  AfnUsage usage;
+
+  /* Nothing listens there: any request would fail. */
+  afs_model_settings_set_base_url (settings, "http://127.0.0.1:1/v1");
+  afs_model_settings_set_mode (settings, AFS_RUN_MODE_REPLAY);
+  runner = afs_runner_new (doc, settings);
+  g_assert_cmpuint (afn_replay_client_get_n_recordings (afs_runner_get_recordings (runner)), ==, 0);
+  prompt = node_by_role (doc, "system prompt");
+  eval = node_by_kind (doc, sentiment ? "exact_match_evaluator" : "lm_judge_evaluator");
+  before = g_strdup (afs_graph_node_get_string (afs_document_get_node (doc, prompt), "data", NULL));
+
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (afn_replay_client_get_n_recordings (afs_runner_get_recordings (runner)), >, 5);
+  g_assert_cmpint (score_of (runner, eval), ==, sentiment ? 1 : 0);
+  g_assert_true (afs_runner_backward (runner, eval, "explanation", NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_grads (runner, prompt, "output"), >=, 1);
+  g_assert_true (afs_runner_step (runner, NULL, &error));
+  g_assert_no_error (error);
+  after = afs_graph_node_get_string (afs_document_get_node (doc, prompt), "data", NULL);
+  g_assert_cmpstr (after, !=, before);
+  g_assert_nonnull (strstr (after, sentiment ? "lowercase" : "Italian"));
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (score_of (runner, eval), ==, sentiment ? 3 : 1);
+  afs_runner_get_total_usage (runner, &usage);
+  g_assert_cmpint (usage.total_tokens, >, 0);
+  g_assert_cmpfloat (usage.cost_usd, >, 0);
+}
+
 /* ---- settings ---- */
 
 static void
@@ -848,6 +900,8 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/runner/cache-reuse-clear", test_cache_reuse);
   g_test_add_func ("/studio/runner/run-to-from-here", test_run_to_from);
   g_test_add_func ("/studio/runner/backward-pipeline", test_backward_pipeline);
+  g_test_add_data_func ("/studio/runner/demo-replay/sentiment", "sentiment.json", test_demo_replay);
+  g_test_add_data_func ("/studio/runner/demo-replay/translation", "translation.json", test_demo_replay);
 #define ADD(name, fn) g_test_add ("/studio/runner/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("lm-forward", test_lm_forward);
   ADD ("node-error", test_node_error);
