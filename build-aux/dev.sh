@@ -54,7 +54,7 @@ case "$cmd" in
     meson test -C _build/plain --print-errorlogs --num-processes 2
     setup _build/asan --werror -Db_sanitize=address,undefined -Db_lundef=false
     ninja -C _build/asan
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       LSAN_OPTIONS=suppressions=$SRC/build-aux/lsan.supp \
       meson test -C _build/asan --print-errorlogs --num-processes 2 --timeout-multiplier 4
     if [ -x build-aux/fuzz.sh ]; then build-aux/fuzz.sh; fi

@@ -37,14 +37,14 @@ typedef struct {
 } Arrival;
 
 typedef struct {
-  AfnNode *node;         /* owned */
+  gpointer object;       /* owned: an AfnNode, or the AfnVariable of a leaf */
   guint    deps;
   guint    edge_start;   /* into Backward.edge_targets */
   guint    n_edges;
   gint     first, last;  /* arrival list */
   guint    n_arrivals;
   guint    needed : 1;
-  guint    targeted : 1; /* AccumulateGrad of a leaf that gets grads */
+  guint    is_leaf : 1;  /* object is a leaf whose grads this backward fills */
 } Task;
 
 typedef struct {
@@ -56,10 +56,12 @@ typedef struct {
   GArray       *tasks;          /* Task, index = rank - 1 */
   GArray       *edge_targets;   /* gint task index, or -1 */
   GArray       *arrivals;       /* Arrival */
-  GArray       *ready;          /* guint task index, used as a stack */
+  GArray       *ready;          /* guint task index, a queue from ready_head */
+  guint         ready_head;
   GPtrArray    *retained;       /* RetainedGrad */
   guint         in_flight;
   guint         seq;
+  guint         stamp;          /* marks the objects this backward visited */
   gboolean      retain_graph;
   gboolean      finished;
 } Backward;
@@ -75,6 +77,8 @@ typedef struct {
 } NodeCall;
 
 static void pump (Backward *bw);
+
+static gint last_stamp;
 
 /* Life cycle ------------------------------------------------------------ */
 
@@ -104,6 +108,9 @@ backward_new (GTask *task, gboolean retain_graph)
   bw->ready = g_array_new (FALSE, FALSE, sizeof (guint));
   bw->retained = g_ptr_array_new_with_free_func (retained_grad_free);
   bw->retain_graph = retain_graph;
+  do
+    bw->stamp = (guint) g_atomic_int_add (&last_stamp, 1) + 1;
+  while (bw->stamp == 0);
   return bw;
 }
 
@@ -120,9 +127,9 @@ backward_unref (Backward *bw)
   if (!g_atomic_ref_count_dec (&bw->ref_count))
     return;
   for (guint i = 0; i < bw->tasks->len; i++)
-    g_object_unref (g_array_index (bw->tasks, Task, i).node);
+    g_object_unref (g_array_index (bw->tasks, Task, i).object);
   for (guint i = 0; i < bw->arrivals->len; i++)
-    g_object_unref (g_array_index (bw->arrivals, Arrival, i).grad);
+    g_clear_object (&g_array_index (bw->arrivals, Arrival, i).grad);
   g_array_unref (bw->tasks);
   g_array_unref (bw->edge_targets);
   g_array_unref (bw->arrivals);
@@ -147,17 +154,35 @@ task_at (Backward *bw, guint index)
 
 /* Graph discovery ------------------------------------------------------- */
 
-static guint
-add_task (Backward *bw, GHashTable *index_of, AfnNode *node)
+/* The task of an edge's target, made on first sight; -1 for no target.
+ * Leaves are keyed by the Variable, whether the edge holds it directly or
+ * through its AccumulateGrad node, so a leaf used twice has one task. The
+ * objects' scratch stamps replace a hash table: one visit costs two stores. */
+static gint
+task_for (Backward *bw, AfnNode *node, AfnVariable *leaf)
 {
   Task task = { 0, };
+  AfnScratch *scratch;
 
-  task.node = g_object_ref (node);
+  if (node != NULL && afn_node_is_accumulate (node))
+    {
+      leaf = afn_node_get_variable (node);
+      node = NULL;
+    }
+  if (node == NULL && leaf == NULL)
+    return -1;
+  scratch = leaf != NULL ? afn_variable_scratch (leaf) : afn_node_scratch (node);
+  if (scratch->stamp == bw->stamp)
+    return scratch->index;
+  scratch->stamp = bw->stamp;
+  scratch->index = bw->tasks->len;
+
+  task.object = g_object_ref (leaf != NULL ? (gpointer) leaf : (gpointer) node);
+  task.is_leaf = leaf != NULL;
   task.first = task.last = -1;
   task.needed = TRUE;
   g_array_append_val (bw->tasks, task);
-  g_hash_table_insert (index_of, node, GUINT_TO_POINTER (bw->tasks->len));
-  return bw->tasks->len - 1;
+  return scratch->index;
 }
 
 /* Breadth-first from @root: every reachable node gets a task, its rank is
@@ -165,26 +190,21 @@ add_task (Backward *bw, GHashTable *index_of, AfnNode *node)
 static void
 discover (Backward *bw, AfnNode *root)
 {
-  g_autoptr(GHashTable) index_of = g_hash_table_new (NULL, NULL);
-
-  add_task (bw, index_of, root);
+  task_for (bw, root, NULL);
   for (guint i = 0; i < bw->tasks->len; i++)
     {
-      guint n_edges;
-      const AfnEdge *edges = afn_node_peek_edges (task_at (bw, i)->node, &n_edges);
+      guint n_edges = 0;
+      const AfnEdge *edges = NULL;
 
+      if (!task_at (bw, i)->is_leaf)
+        edges = afn_node_peek_edges (task_at (bw, i)->object, &n_edges);
       task_at (bw, i)->edge_start = bw->edge_targets->len;
       task_at (bw, i)->n_edges = n_edges;
       for (guint e = 0; e < n_edges; e++)
         {
-          gint target = -1;
-          if (edges[e].node != NULL)
-            {
-              gpointer found = g_hash_table_lookup (index_of, edges[e].node);
-              target = found != NULL ? GPOINTER_TO_INT (found) - 1
-                                     : (gint) add_task (bw, index_of, edges[e].node);
-              task_at (bw, target)->deps++;
-            }
+          gint target = task_for (bw, edges[e].node, edges[e].leaf);
+          if (target >= 0)
+            task_at (bw, target)->deps++;
           g_array_append_val (bw->edge_targets, target);
         }
     }
@@ -208,7 +228,7 @@ restrict_to_inputs (Backward *bw, GPtrArray *inputs)
   g_autoptr(GHashTable) named = g_hash_table_new (NULL, NULL);
 
   for (guint i = 0; i < inputs->len; i++)
-    g_hash_table_add (named, afn_variable_get_accumulate_node (g_ptr_array_index (inputs, i)));
+    g_hash_table_add (named, g_ptr_array_index (inputs, i));
 
   for (guint i = 0; i < n; i++)
     deps[i] = task_at (bw, i)->deps;
@@ -227,7 +247,7 @@ restrict_to_inputs (Backward *bw, GPtrArray *inputs)
   for (guint k = order->len; k > 0; k--)
     {
       Task *task = task_at (bw, g_array_index (order, guint, k - 1));
-      gboolean needed = g_hash_table_contains (named, task->node);
+      gboolean needed = task->is_leaf && g_hash_table_contains (named, task->object);
       for (guint e = 0; e < task->n_edges && !needed; e++)
         {
           gint t = edge_target (bw, task, e);
@@ -259,14 +279,14 @@ check_not_released (Backward *bw, GError **error)
   for (guint i = 0; i < bw->tasks->len; i++)
     {
       Task *task = task_at (bw, i);
-      if (task->needed && afn_node_is_released (task->node))
+      if (task->needed && !task->is_leaf && afn_node_is_released (task->object))
         {
           g_set_error (error, AFN_ERROR, AFN_ERROR_GRAPH_RELEASED,
                        _("Trying to backward through the graph a second time (%s was already "
                          "run and its saved values were freed). Saved values of the graph are "
                          "freed when you call .backward(). Specify retain_graph=True if you need "
                          "to backward through the graph a second time."),
-                       afn_node_get_name (task->node));
+                       afn_node_get_name (task->object));
           return FALSE;
         }
     }
@@ -275,11 +295,12 @@ check_not_released (Backward *bw, GError **error)
 
 /* Gradients in flight -------------------------------------------------- */
 
+/* Takes over @grad. */
 static void
-add_arrival (Backward *bw, guint index, AfnVariable *grad, guint output_nr, guint64 key)
+add_arrival_take (Backward *bw, guint index, AfnVariable *grad, guint output_nr, guint64 key)
 {
   Task *task = task_at (bw, index);
-  Arrival arrival = { g_object_ref (grad), output_nr, -1, key };
+  Arrival arrival = { grad, output_nr, -1, key };
   gint at = bw->arrivals->len;
 
   g_array_append_val (bw->arrivals, arrival);
@@ -325,7 +346,7 @@ sorted_arrivals (Backward *bw, Task *task)
 static GPtrArray *
 build_grad_outputs (Backward *bw, Task *task, GError **error)
 {
-  guint n_outputs = afn_node_get_n_outputs (task->node);
+  guint n_outputs = afn_node_get_n_outputs (task->object);
   g_autoptr(GPtrArray) outputs = g_ptr_array_new_full (n_outputs, (GDestroyNotify) g_ptr_array_unref);
   g_autoptr(GArray) list = sorted_arrivals (bw, task);
 
@@ -338,7 +359,7 @@ build_grad_outputs (Backward *bw, Task *task, GError **error)
         {
           g_set_error (error, AFN_ERROR, AFN_ERROR_FAILED,
                        _("A gradient arrived for output %u of %s, which has %u outputs."),
-                       arrival->output_nr, afn_node_get_name (task->node), n_outputs);
+                       arrival->output_nr, afn_node_get_name (task->object), n_outputs);
           return NULL;
         }
       g_ptr_array_add (g_ptr_array_index (outputs, arrival->output_nr), g_object_ref (arrival->grad));
@@ -357,7 +378,7 @@ ref_object_cb (gconstpointer src, gpointer user_data)
 static void
 collect_retained (Backward *bw, Task *task, GPtrArray *grad_outputs)
 {
-  GPtrArray *retainers = afn_node_peek_retainers (task->node);
+  GPtrArray *retainers = afn_node_peek_retainers (task->object);
 
   for (guint i = 0; retainers != NULL && i < retainers->len; i++)
     {
@@ -393,12 +414,18 @@ fail (Backward *bw, GError *error)
 static void
 commit_leaf (Backward *bw, Task *task)
 {
-  AfnVariable *variable = afn_node_get_variable (task->node);
+  AfnVariable *variable = task->object;
   g_autoptr(GArray) list = NULL;
   g_autoptr(GPtrArray) grads = NULL;
 
-  if (variable == NULL || task->n_arrivals == 0)
+  if (task->n_arrivals == 0)
     return;
+  if (task->n_arrivals == 1)
+    {
+      Arrival *arrival = &g_array_index (bw->arrivals, Arrival, task->first);
+      afn_variable_append_grad_take (variable, g_steal_pointer (&arrival->grad));
+      return;
+    }
   list = sorted_arrivals (bw, task);
   grads = g_ptr_array_sized_new (list->len);
   for (guint k = 0; k < list->len; k++)
@@ -412,7 +439,7 @@ succeed (Backward *bw)
   for (guint i = 0; i < bw->tasks->len; i++)
     {
       Task *task = task_at (bw, i);
-      if (task->targeted)
+      if (task->is_leaf && task->needed)
         commit_leaf (bw, task);
     }
   for (guint i = 0; i < bw->retained->len; i++)
@@ -422,8 +449,8 @@ succeed (Backward *bw)
     }
   if (!bw->retain_graph)
     for (guint i = 0; i < bw->tasks->len; i++)
-      if (task_at (bw, i)->needed)
-        afn_node_mark_released (task_at (bw, i)->node);
+      if (task_at (bw, i)->needed && !task_at (bw, i)->is_leaf)
+        afn_node_mark_released (task_at (bw, i)->object);
   bw->finished = TRUE;
   g_task_return_boolean (bw->task, TRUE);
 }
@@ -455,11 +482,11 @@ deliver (Backward *bw, guint index, GPtrArray *result, GError *error)
     {
       fail (bw, g_error_new (AFN_ERROR, AFN_ERROR_FAILED,
                              _("The backward of %s returned %u gradient lists for %u inputs."),
-                             afn_node_get_name (task->node), result->len, n_edges));
+                             afn_node_get_name (task->object), result->len, n_edges));
       return;
     }
   if (result != NULL)
-    edges = afn_node_peek_edges (task->node, &n_edges);
+    edges = afn_node_peek_edges (task->object, &n_edges);
   for (guint e = 0; e < n_edges; e++)
     {
       gint target = g_array_index (bw->edge_targets, gint, edge_start + e);
@@ -468,8 +495,8 @@ deliver (Backward *bw, guint index, GPtrArray *result, GError *error)
       if (target < 0)
         continue;
       for (guint j = 0; grads != NULL && j < grads->len; j++)
-        add_arrival (bw, target, g_ptr_array_index (grads, j), edges[e].output_nr,
-                     rank << 32 | bw->seq++);
+        add_arrival_take (bw, target, g_object_ref (g_ptr_array_index (grads, j)),
+                          edges[e].output_nr, rank << 32 | bw->seq++);
       mark_delivered (bw, target);
     }
 }
@@ -522,15 +549,73 @@ watch_cancellable (Backward *bw)
   g_source_attach (bw->cancel_source, g_main_context_get_thread_default ());
 }
 
+typedef struct {
+  Backward      *bw;
+  guint64        rank;
+  guint          edge_start;
+  guint          n_edges;
+  const AfnEdge *edges;
+} Emit;
+
+static void
+emit_cb (gpointer emit_data, guint input, AfnVariable *grad)
+{
+  Emit *emit = emit_data;
+  gint target;
+
+  g_return_if_fail (input < emit->n_edges);
+  target = g_array_index (emit->bw->edge_targets, gint, emit->edge_start + input);
+  if (target < 0)
+    {
+      g_object_unref (grad);
+      return;
+    }
+  add_arrival_take (emit->bw, target, grad, emit->edges[input].output_nr,
+                    emit->rank << 32 | emit->bw->seq++);
+}
+
+/* Built-in ops hand each gradient over as they make it. */
+static void
+run_direct (Backward *bw, guint index, AfnDirectBackwardFunc direct, GPtrArray *grad_outputs)
+{
+  Task *task = task_at (bw, index);
+  Emit emit = { bw, (guint64) index + 1, task->edge_start, 0, NULL };
+  GError *error = NULL;
+
+  emit.edges = afn_node_peek_edges (task->object, &emit.n_edges);
+  if (!direct (task->object, grad_outputs, emit_cb, &emit, &error))
+    {
+      fail (bw, error);
+      return;
+    }
+  for (guint e = 0; e < emit.n_edges; e++)
+    mark_delivered (bw, g_array_index (bw->edge_targets, gint, emit.edge_start + e));
+}
+
+static void
+run_async (Backward *bw, guint index, GPtrArray *grad_outputs)
+{
+  AfnNode *node = task_at (bw, index)->object;
+  NodeCall *call = g_new (NodeCall, 1);
+
+  call->bw = backward_ref (bw);
+  call->index = index;
+  bw->in_flight++;
+  watch_cancellable (bw);
+  AFN_NODE_GET_CLASS (node)->backward_async (node, grad_outputs, bw->node_cancellable,
+                                             node_backward_cb, call);
+}
+
 static void
 run_task (Backward *bw, guint index, gboolean is_root)
 {
   Task *task = task_at (bw, index);
+  AfnNode *node = task->object;
   GError *error = NULL;
   g_autoptr(GPtrArray) grad_outputs = NULL;
   g_autoptr(GPtrArray) result = NULL;
 
-  if (afn_node_is_accumulate (task->node))
+  if (task->is_leaf)
     return;
   /* A node that nothing reached has no feedback to pass on. */
   if (task->n_arrivals == 0 && !is_root)
@@ -545,35 +630,39 @@ run_task (Backward *bw, guint index, gboolean is_root)
       return;
     }
   collect_retained (bw, task, grad_outputs);
-  afn_node_emit_backward_started (task->node);
-  if (!afn_node_has_sync_backward (task->node))
+  afn_node_emit_backward_started (node);
+  if (afn_node_get_direct_backward (node) != NULL)
     {
-      NodeCall *call = g_new (NodeCall, 1);
-      call->bw = backward_ref (bw);
-      call->index = index;
-      bw->in_flight++;
-      watch_cancellable (bw);
-      AFN_NODE_GET_CLASS (task->node)->backward_async (task->node, grad_outputs, bw->node_cancellable,
-                                                       node_backward_cb, call);
-      return;
+      run_direct (bw, index, afn_node_get_direct_backward (node), grad_outputs);
+      afn_node_emit_backward_finished (node, NULL, NULL);
     }
-  result = AFN_NODE_GET_CLASS (task->node)->backward (task->node, grad_outputs, &error);
-  if (result == NULL && error == NULL)
-    error = g_error_new (AFN_ERROR, AFN_ERROR_FAILED, _("The backward of %s returned nothing."),
-                         afn_node_get_name (task->node));
-  afn_node_emit_backward_finished (task->node, result, error);
-  deliver (bw, index, result, error);
+  else if (!afn_node_has_sync_backward (node))
+    run_async (bw, index, grad_outputs);
+  else
+    {
+      result = AFN_NODE_GET_CLASS (node)->backward (node, grad_outputs, &error);
+      if (result == NULL && error == NULL)
+        error = g_error_new (AFN_ERROR, AFN_ERROR_FAILED, _("The backward of %s returned nothing."),
+                             afn_node_get_name (node));
+      afn_node_emit_backward_finished (node, result, error);
+      deliver (bw, index, result, error);
+    }
 }
 
 static void
 pump (Backward *bw)
 {
-  while (bw->ready->len > 0 && !bw->finished)
+  /* First in, first out: nodes run in the order they became ready. */
+  while (bw->ready_head < bw->ready->len && !bw->finished)
     {
-      guint index = g_array_index (bw->ready, guint, bw->ready->len - 1);
+      guint index = g_array_index (bw->ready, guint, bw->ready_head++);
       GError *error = NULL;
 
-      g_array_set_size (bw->ready, bw->ready->len - 1);
+      if (bw->ready_head == bw->ready->len)
+        {
+          g_array_set_size (bw->ready, 0);
+          bw->ready_head = 0;
+        }
       if (g_cancellable_set_error_if_cancelled (bw->cancellable, &error))
         {
           fail (bw, error);
@@ -634,17 +723,6 @@ check_root (AfnVariable *self, AfnVariable *gradient, GError **error)
   return TRUE;
 }
 
-/* Marks the AccumulateGrad tasks whose leaves get gradients. */
-static void
-mark_targets (Backward *bw, GPtrArray *inputs)
-{
-  for (guint i = 0; i < bw->tasks->len; i++)
-    {
-      Task *task = task_at (bw, i);
-      task->targeted = task->needed && afn_node_is_accumulate (task->node);
-    }
-}
-
 /* backward_async(): runs the backward on the thread-default main context.
  * Leaves' grad lists change only if it succeeds; cancelling reports
  * G_IO_ERROR_CANCELLED and leaves them as they were. */
@@ -674,7 +752,6 @@ afn_variable_backward_async (AfnVariable *self, AfnVariable *gradient, gboolean 
   discover (bw, afn_variable_get_grad_fn (self));
   if (inputs != NULL)
     restrict_to_inputs (bw, inputs);
-  mark_targets (bw, inputs);
   if (!check_not_released (bw, &error))
     {
       fail (bw, error);
@@ -682,7 +759,7 @@ afn_variable_backward_async (AfnVariable *self, AfnVariable *gradient, gboolean 
       return;
     }
   if (gradient != NULL)
-    add_arrival (bw, 0, gradient, afn_variable_get_output_nr (self), 0);
+    add_arrival_take (bw, 0, g_object_ref (gradient), afn_variable_get_output_nr (self), 0);
   if (task_at (bw, 0)->needed)
     g_array_append_val (bw->ready, (guint) { 0 });
   pump (bw);
@@ -702,22 +779,23 @@ sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
-/* backward(): the same as backward_async(), waiting on a private main
- * context until it is done. */
+/* backward(): the same as backward_async(), iterating the thread-default
+ * main context until it is done. Not a private context: a model client
+ * belongs to the context it was created in, and an LM node's requests
+ * only progress when that context runs. */
 gboolean
 afn_variable_backward (AfnVariable *self, AfnVariable *gradient, gboolean retain_graph,
                        GPtrArray *inputs, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) context = NULL;
   g_autoptr(GAsyncResult) result = NULL;
 
   g_return_val_if_fail (AFN_IS_VARIABLE (self), FALSE);
 
-  g_main_context_push_thread_default (context);
+  context = g_main_context_ref_thread_default ();
   afn_variable_backward_async (self, gradient, retain_graph, inputs, cancellable,
                                sync_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
-  g_main_context_pop_thread_default (context);
   return afn_variable_backward_finish (self, result, error);
 }

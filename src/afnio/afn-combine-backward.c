@@ -30,33 +30,47 @@ afn_feedback_text (const char *role, const char *tail, gsize tail_len)
   gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
   gsize role_len = strlen (role);
   gsize len = head + role_len + mid + tail_len;
-  char *text = g_malloc (len + 1);
-  char *p = text;
+  char *p;
+  AfnValue *value = afn_value_new_str_sized (len, &p);
 
   memcpy (p, feedback_head, head), p += head;
   memcpy (p, role, role_len), p += role_len;
   memcpy (p, feedback_mid, mid), p += mid;
   if (tail_len > 0)
     memcpy (p, tail, tail_len);
-  text[len] = '\0';
-  return afn_value_new_str_take (text, len);
+  return value;
 }
 
 char *
 afn_feedback_role (const char *role)
 {
-  return g_strconcat ("feedback to ", role, NULL);
+  gsize len = strlen (role);
+  char *text = g_malloc (12 + len + 1);
+
+  memcpy (text, "feedback to ", 12);
+  memcpy (text + 12, role, len + 1);
+  return text;
 }
 
-static GPtrArray *
-afn_combine_backward_backward (AfnNode *node, GPtrArray *grad_outputs, GError **error)
+static gboolean
+combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpointer emit_data,
+                GError **error)
 {
   AfnCombineBackward *self = AFN_COMBINE_BACKWARD (node);
   GPtrArray *incoming = g_ptr_array_index (grad_outputs, 0);
-  g_autoptr(GPtrArray) result = afn_node_new_result (node);
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
+  guint n_edges;
+  const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
 
+  if (self->inputs == NULL || self->inputs->len != n_edges)
+    {
+      g_set_error (error, AFN_ERROR, AFN_ERROR_GRAPH_RELEASED,
+                   _("%s was already run and its saved values were freed: specify "
+                     "retain_graph=True to backward through the graph a second time."),
+                   afn_node_get_name (node));
+      return FALSE;
+    }
   /* Each incoming text is read once, however many inputs it goes to. */
   for (guint j = 0; j < incoming->len; j++)
     {
@@ -64,22 +78,37 @@ afn_combine_backward_backward (AfnNode *node, GPtrArray *grad_outputs, GError **
       g_ptr_array_add (texts, afn_variable_dup_data_text (g_ptr_array_index (incoming, j), &len));
       g_array_append_val (lengths, len);
     }
-  for (guint i = 0; i < result->len; i++)
+  for (guint i = 0; i < n_edges; i++)
     {
-      AfnVariable *input;
       const char *role;
 
-      if (afn_node_get_next_function (node, i, NULL) == NULL)
+      if (edges[i].node == NULL && edges[i].leaf == NULL)
         continue;
-      input = g_ptr_array_index (self->inputs, i);
-      role = afn_variable_role_text (input);
+      role = afn_variable_role_text (g_ptr_array_index (self->inputs, i));
       for (guint j = 0; j < incoming->len; j++)
-        afn_node_result_add_take (result, i,
-          afn_variable_new_take (AFN_TYPE_VARIABLE,
-                                 afn_feedback_text (role, g_ptr_array_index (texts, j),
-                                                    g_array_index (lengths, gsize, j)),
-                                 afn_feedback_role (role), FALSE));
+        emit (emit_data, i,
+              afn_variable_new_take (AFN_TYPE_VARIABLE,
+                                     afn_feedback_text (role, g_ptr_array_index (texts, j),
+                                                        g_array_index (lengths, gsize, j)),
+                                     afn_feedback_role (role), FALSE));
     }
+  return TRUE;
+}
+
+static void
+add_to_result_cb (gpointer emit_data, guint input, AfnVariable *grad)
+{
+  afn_node_result_add_take (emit_data, input, grad);
+}
+
+/* The public form, for callers that run a node's backward themselves. */
+static GPtrArray *
+afn_combine_backward_backward (AfnNode *node, GPtrArray *grad_outputs, GError **error)
+{
+  g_autoptr(GPtrArray) result = afn_node_new_result (node);
+
+  if (!combine_direct (node, grad_outputs, add_to_result_cb, result, error))
+    return NULL;
   return g_steal_pointer (&result);
 }
 
@@ -115,6 +144,7 @@ afn_combine_backward_new (const char *name, AfnVariable **inputs, guint n_inputs
   AfnCombineBackward *self = g_object_new (AFN_TYPE_COMBINE_BACKWARD, NULL);
 
   afn_node_set_name (AFN_NODE (self), name);
+  afn_node_set_direct_backward (AFN_NODE (self), combine_direct);
   self->inputs = g_ptr_array_new_full (n_inputs, g_object_unref);
   for (guint i = 0; i < n_inputs; i++)
     g_ptr_array_add (self->inputs, g_object_ref (inputs[i]));

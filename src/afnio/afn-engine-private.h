@@ -9,11 +9,25 @@
 
 G_BEGIN_DECLS
 
-/* One next_functions entry. */
+/* One next_functions entry. An op's input that is a leaf requiring grad
+ * gets its AccumulateGrad node only when someone asks for it
+ * (afn_node_get_next_function()); until then the edge holds the leaf. This
+ * saves an object per leaf in large graphs. */
 typedef struct {
-  AfnNode *node;      /* nullable, owned */
-  guint    output_nr;
+  AfnNode     *node;      /* owned, nullable */
+  AfnVariable *leaf;      /* owned, set only while node is NULL */
+  guint        output_nr;
 } AfnEdge;
+
+/* Per-object scratch space for the backward scheduler: a stamp naming the
+ * backward that last visited the object, and the object's task there. */
+typedef struct {
+  guint stamp;
+  guint index;
+} AfnScratch;
+
+/* The value constructor that shares one block with its bytes (afn-value.c). */
+AfnValue *afn_value_new_str_sized (gsize len, char **buf);
 
 /* Variables ------------------------------------------------------------ */
 
@@ -27,6 +41,17 @@ AfnVariable *afn_variable_new_take (GType type, AfnValue *data, char *role,
 void         afn_variable_attach_grad_fn (AfnVariable *self, AfnNode *node, guint output_nr);
 /* Appends @n gradients (references are taken), emitting one items-changed. */
 void         afn_variable_append_grads_internal (AfnVariable *self, AfnVariable **grads, guint n);
+/* The same for one gradient whose reference is taken over. */
+void         afn_variable_append_grad_take (AfnVariable *self, AfnVariable *grad);
+AfnScratch  *afn_variable_scratch (AfnVariable *self);
+/* Unchecked accessors for hot loops. */
+AfnValue    *afn_variable_peek_data (AfnVariable *self);
+gboolean     afn_variable_peek_requires_grad (AfnVariable *self);
+gboolean     afn_variable_peek_is_leaf (AfnVariable *self);
+AfnNode     *afn_variable_peek_grad_fn (AfnVariable *self);
+guint        afn_variable_peek_output_nr (AfnVariable *self);
+/* The leaf's AccumulateGrad if it was made, else NULL. Transfer none. */
+AfnNode     *afn_variable_peek_accumulate_node (AfnVariable *self);
 /* The role for messages and texts ("None" for a NULL role). Transfer none. */
 const char  *afn_variable_role_text (AfnVariable *self);
 /* Text of the data for gradient sentences: the string itself for a STR,
@@ -36,6 +61,15 @@ char        *afn_variable_dup_data_text (AfnVariable *self, gsize *len);
 AfnValue    *afn_variable_normalize_data (AfnValue *data, GError **error);
 
 /* Nodes ---------------------------------------------------------------- */
+
+/* Built-in ops hand gradients straight to the scheduler instead of building
+ * the GPtrArray-of-GPtrArray result: @emit takes over @grad for input @input. */
+typedef void     (*AfnEmitFunc)           (gpointer emit_data, guint input, AfnVariable *grad);
+typedef gboolean (*AfnDirectBackwardFunc) (AfnNode *self, GPtrArray *grad_outputs,
+                                           AfnEmitFunc emit, gpointer emit_data, GError **error);
+void                  afn_node_set_direct_backward (AfnNode *self, AfnDirectBackwardFunc func);
+AfnDirectBackwardFunc afn_node_get_direct_backward (AfnNode *self);
+AfnScratch           *afn_node_scratch (AfnNode *self);
 
 /* The edges, without copying. Transfer none. */
 const AfnEdge *afn_node_peek_edges (AfnNode *self, guint *n_edges);

@@ -1,6 +1,6 @@
 /* afn-grad-list.c: the GListModel view of a Variable's gradient list.
  *
- * A Variable keeps its gradients in a plain GPtrArray and makes this model
+ * A Variable keeps its gradients in a plain vector and makes this model
  * only when someone asks for it: a backward over 100,000 leaves then creates
  * no list objects at all.
  *
@@ -12,7 +12,8 @@
 struct _AfnGradList
 {
   GObject parent_instance;
-  GPtrArray *items;
+  AfnVariable *owner;   /* unowned; NULL once detached */
+  GPtrArray *snapshot;  /* the items kept after detaching */
 };
 
 enum {
@@ -32,7 +33,11 @@ grad_list_get_item_type (GListModel *model)
 static guint
 grad_list_get_n_items (GListModel *model)
 {
-  return AFN_GRAD_LIST (model)->items->len;
+  AfnGradList *self = AFN_GRAD_LIST (model);
+
+  if (self->owner != NULL)
+    return afn_variable_n_grads (self->owner);
+  return self->snapshot != NULL ? self->snapshot->len : 0;
 }
 
 static gpointer
@@ -40,9 +45,11 @@ grad_list_get_item (GListModel *model, guint position)
 {
   AfnGradList *self = AFN_GRAD_LIST (model);
 
-  if (position >= self->items->len)
+  if (position >= grad_list_get_n_items (model))
     return NULL;
-  return g_object_ref (g_ptr_array_index (self->items, position));
+  if (self->owner != NULL)
+    return g_object_ref (afn_variable_get_grad (self->owner, position));
+  return g_object_ref (g_ptr_array_index (self->snapshot, position));
 }
 
 static void
@@ -61,7 +68,7 @@ afn_grad_list_finalize (GObject *object)
 {
   AfnGradList *self = AFN_GRAD_LIST (object);
 
-  g_clear_pointer (&self->items, g_ptr_array_unref);
+  g_clear_pointer (&self->snapshot, g_ptr_array_unref);
   G_OBJECT_CLASS (afn_grad_list_parent_class)->finalize (object);
 }
 
@@ -73,7 +80,7 @@ afn_grad_list_get_property (GObject *object, guint prop_id, GValue *value, GPara
   switch (prop_id)
     {
     case PROP_N_ITEMS:
-      g_value_set_uint (value, self->items->len);
+      g_value_set_uint (value, grad_list_get_n_items (G_LIST_MODEL (self)));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -100,12 +107,27 @@ afn_grad_list_init (AfnGradList *self)
 }
 
 AfnGradList *
-afn_grad_list_new (GPtrArray *items)
+afn_grad_list_new (AfnVariable *owner)
 {
   AfnGradList *self = g_object_new (AFN_TYPE_GRAD_LIST, NULL);
 
-  self->items = g_ptr_array_ref (items);
+  self->owner = owner;
   return self;
+}
+
+void
+afn_grad_list_detach (AfnGradList *self)
+{
+  guint n;
+
+  g_return_if_fail (AFN_IS_GRAD_LIST (self));
+  if (self->owner == NULL)
+    return;
+  n = afn_variable_n_grads (self->owner);
+  self->snapshot = g_ptr_array_new_full (n, g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (self->snapshot, g_object_ref (afn_variable_get_grad (self->owner, i)));
+  self->owner = NULL;
 }
 
 void

@@ -16,6 +16,8 @@ typedef struct
   GArray     *edges;         /* AfnEdge; NULL while empty */
   GPtrArray  *retainers;     /* AfnVariable, unowned; NULL while empty */
   AfnValue   *py_state;
+  AfnDirectBackwardFunc direct_backward;
+  AfnScratch  scratch;
   guint       n_outputs;
   guint       released : 1;
   guint       is_accumulate : 1;
@@ -48,6 +50,7 @@ clear_edge (gpointer data)
 {
   AfnEdge *edge = data;
   g_clear_object (&edge->node);
+  g_clear_object (&edge->leaf);
 }
 
 static void
@@ -265,6 +268,12 @@ afn_node_get_next_function (AfnNode *self, guint i, guint *output_nr)
   g_return_val_if_fail (AFN_IS_NODE (self), NULL);
   g_return_val_if_fail (i < afn_node_get_n_next_functions (self), NULL);
   edge = &g_array_index (PRIV (self)->edges, AfnEdge, i);
+  if (edge->leaf != NULL)
+    {
+      /* The leaf's AccumulateGrad is made now that someone looks at it. */
+      edge->node = g_object_ref (afn_variable_get_accumulate_node (edge->leaf));
+      g_clear_object (&edge->leaf);
+    }
   if (output_nr != NULL)
     *output_nr = edge->output_nr;
   return edge->node;
@@ -275,7 +284,7 @@ void
 afn_node_add_next_function (AfnNode *self, AfnNode *node, guint output_nr)
 {
   AfnNodePrivate *priv;
-  AfnEdge edge = { NULL, output_nr };
+  AfnEdge edge = { NULL, NULL, output_nr };
 
   g_return_if_fail (AFN_IS_NODE (self));
   g_return_if_fail (node == NULL || AFN_IS_NODE (node));
@@ -339,6 +348,24 @@ gboolean
 afn_node_is_accumulate (AfnNode *self)
 {
   return PRIV (self)->is_accumulate;
+}
+
+AfnScratch *
+afn_node_scratch (AfnNode *self)
+{
+  return &PRIV (self)->scratch;
+}
+
+void
+afn_node_set_direct_backward (AfnNode *self, AfnDirectBackwardFunc func)
+{
+  PRIV (self)->direct_backward = func;
+}
+
+AfnDirectBackwardFunc
+afn_node_get_direct_backward (AfnNode *self)
+{
+  return PRIV (self)->direct_backward;
 }
 
 gboolean
@@ -415,26 +442,31 @@ afn_node_should_record (AfnVariable **inputs, guint n_inputs)
   if (!afn_is_grad_enabled ())
     return FALSE;
   for (guint i = 0; i < n_inputs; i++)
-    if (inputs[i] != NULL && afn_variable_get_requires_grad (inputs[i]))
+    if (inputs[i] != NULL && afn_variable_peek_requires_grad (inputs[i]))
       return TRUE;
   return FALSE;
 }
 
 static void
-add_input_edge (AfnNode *node, AfnVariable *input)
+fill_input_edge (AfnEdge *edge, AfnVariable *input)
 {
   AfnNode *grad_fn;
 
-  if (input == NULL || !afn_variable_get_requires_grad (input))
+  edge->node = NULL;
+  edge->leaf = NULL;
+  edge->output_nr = 0;
+  if (input == NULL || !afn_variable_peek_requires_grad (input))
+    return;
+  grad_fn = afn_variable_peek_grad_fn (input);
+  if (grad_fn != NULL && !afn_variable_peek_is_leaf (input))
     {
-      afn_node_add_next_function (node, NULL, 0);
-      return;
+      edge->node = g_object_ref (grad_fn);
+      edge->output_nr = afn_variable_peek_output_nr (input);
     }
-  grad_fn = afn_variable_get_grad_fn (input);
-  if (grad_fn != NULL && !afn_variable_is_leaf (input))
-    afn_node_add_next_function (node, grad_fn, afn_variable_get_output_nr (input));
+  else if (afn_variable_peek_accumulate_node (input) != NULL)
+    edge->node = g_object_ref (afn_variable_peek_accumulate_node (input));
   else
-    afn_node_add_next_function (node, afn_variable_get_accumulate_node (input), 0);
+    edge->leaf = g_object_ref (input);
 }
 
 /* Fills @node's next_functions from @inputs and makes each of @outputs
@@ -447,13 +479,17 @@ afn_node_record (AfnNode *node, AfnVariable **inputs, guint n_inputs,
 
   g_return_if_fail (AFN_IS_NODE (node));
   priv = PRIV (node);
-  if (priv->edges == NULL && n_inputs > 0)
+  if (priv->edges == NULL)
     {
       priv->edges = g_array_sized_new (FALSE, FALSE, sizeof (AfnEdge), n_inputs);
       g_array_set_clear_func (priv->edges, clear_edge);
     }
-  for (guint i = 0; i < n_inputs; i++)
-    add_input_edge (node, inputs[i]);
+  {
+    guint first = priv->edges->len;
+    g_array_set_size (priv->edges, first + n_inputs);
+    for (guint i = 0; i < n_inputs; i++)
+      fill_input_edge (&g_array_index (priv->edges, AfnEdge, first + i), inputs[i]);
+  }
   priv->n_outputs = n_outputs;
   for (guint i = 0; i < n_outputs; i++)
     afn_variable_attach_grad_fn (outputs[i], node, i);

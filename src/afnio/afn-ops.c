@@ -170,11 +170,11 @@ add_scalars (const AfnValue *x, const AfnValue *y, GError **error)
     {
       gsize lx, ly;
       const char *sx = afn_value_get_str (x, &lx), *sy = afn_value_get_str (y, &ly);
-      char *text = g_malloc (lx + ly + 1);
+      char *text;
+      AfnValue *sum = afn_value_new_str_sized (lx + ly, &text);
       memcpy (text, sx, lx);
       memcpy (text + lx, sy, ly);
-      text[lx + ly] = '\0';
-      return afn_value_new_str_take (text, lx + ly);
+      return sum;
     }
   if (is_number (x) && is_number (y))
     return add_numbers (x, y, error);
@@ -218,15 +218,21 @@ add_values (const AfnValue *x, const AfnValue *y, GError **error)
 static char *
 joined_roles (AfnVariable **xs, guint n)
 {
-  GString *role = g_string_new (NULL);
+  g_autofree gsize *lengths = g_new (gsize, n);
+  gsize total = n > 0 ? (n - 1) * 5 : 0;
+  char *role, *p;
 
+  for (guint i = 0; i < n; i++)
+    total += lengths[i] = strlen (afn_variable_role_text (xs[i]));
+  p = role = g_malloc (total + 1);
   for (guint i = 0; i < n; i++)
     {
       if (i > 0)
-        g_string_append (role, " and ");
-      g_string_append (role, afn_variable_role_text (xs[i]));
+        memcpy (p, " and ", 5), p += 5;
+      memcpy (p, afn_variable_role_text (xs[i]), lengths[i]), p += lengths[i];
     }
-  return g_string_free (role, FALSE);
+  *p = '\0';
+  return role;
 }
 
 /* Wraps computed data in a Variable and, when grad mode says so, records
@@ -284,13 +290,15 @@ sum_strings (AfnValue **values, guint n)
 {
   gsize total = 0, len;
   char *text, *p;
+  AfnValue *sum;
 
   for (guint i = 0; i < n; i++)
     {
       afn_value_get_str (values[i], &len);
       total += len + 13;
     }
-  p = text = g_malloc (total + 1);
+  sum = afn_value_new_str_sized (total, &text);
+  p = text;
   for (guint i = 0; i < n; i++)
     {
       const char *s = afn_value_get_str (values[i], &len);
@@ -298,8 +306,7 @@ sum_strings (AfnValue **values, guint n)
       memcpy (p, s, len), p += len;
       memcpy (p, "</ITEM>", 7), p += 7;
     }
-  *p = '\0';
-  return afn_value_new_str_take (text, total);
+  return sum;
 }
 
 /* Python's sum(): starts from int 0. */
@@ -400,7 +407,7 @@ afn_sum (GPtrArray *xs, GError **error)
   inputs = (AfnVariable **) xs->pdata;
   values = g_new (AfnValue *, xs->len);
   for (guint i = 0; i < xs->len; i++)
-    values[i] = afn_variable_get_data (inputs[i]);
+    values[i] = afn_variable_peek_data (inputs[i]);
   data = is_list (values[0]) ? sum_lists (values, xs->len, error) : sum_scalars (values, xs->len, error);
   if (data == NULL)
     return NULL;

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "afn-ops-private.h"
@@ -31,7 +32,7 @@ item_gradient (const char *role, guint n, guint i, AfnVariable *grad)
   AfnValue *data;
 
   text = afn_variable_dup_data_text (grad, &len);
-  items = g_string_sized_new (n * 15 + len);
+  items = g_string_sized_new (n * 13 + len);
   for (guint k = 0; k < n; k++)
     {
       g_string_append (items, "<ITEM>");
@@ -50,9 +51,18 @@ afn_split_backward_backward (AfnNode *node, GPtrArray *grad_outputs, GError **er
   AfnSplitBackward *self = AFN_SPLIT_BACKWARD (node);
   g_autoptr(GPtrArray) result = afn_node_new_result (node);
   const char *role;
-  guint n = grad_outputs->len;
+  guint n = grad_outputs->len, n_edges;
+  const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
 
-  if (result->len == 0 || afn_node_get_next_function (node, 0, NULL) == NULL)
+  if (self->input == NULL)
+    {
+      g_set_error (error, AFN_ERROR, AFN_ERROR_GRAPH_RELEASED,
+                   _("%s was already run and its saved values were freed: specify "
+                     "retain_graph=True to backward through the graph a second time."),
+                   afn_node_get_name (node));
+      return NULL;
+    }
+  if (n_edges == 0 || (edges[0].node == NULL && edges[0].leaf == NULL))
     return g_steal_pointer (&result);
   role = afn_variable_role_text (self->input);
   for (guint i = 0; i < n; i++)

@@ -113,19 +113,37 @@ afn_value_new_float (double d)
   return self;
 }
 
+/* A STR whose bytes live in the same block as the value: one allocation
+ * instead of two, which matters for graphs of 100,000 texts. The caller
+ * fills @len bytes at *@buf; the NUL after them is already written. */
+AfnValue *
+afn_value_new_str_sized (gsize len, char **buf)
+{
+  AfnValue *self = g_malloc (sizeof (AfnValue) + len + 1);
+
+  memset (self, 0, sizeof (AfnValue));
+  g_atomic_ref_count_init (&self->ref_count);
+  self->kind = AFN_VALUE_STR;
+  self->s.bytes = (char *) (self + 1);
+  self->s.len = len;
+  self->s.bytes[len] = '\0';
+  *buf = self->s.bytes;
+  return self;
+}
+
 AfnValue *
 afn_value_new_str (const char *s, gssize len)
 {
   gsize n;
   char *bytes;
+  AfnValue *self;
 
   g_return_val_if_fail (s != NULL || len == 0, NULL);
   n = len < 0 ? strlen (s) : (gsize) len;
-  bytes = g_malloc (n + 1);
+  self = afn_value_new_str_sized (n, &bytes);
   if (n > 0)
     memcpy (bytes, s, n);
-  bytes[n] = '\0';
-  return afn_value_new_str_take (bytes, n);
+  return self;
 }
 
 AfnValue *
@@ -227,7 +245,8 @@ value_clear (AfnValue *self)
     {
     case AFN_VALUE_STR:
     case AFN_VALUE_BIGINT:
-      g_free (self->s.bytes);
+      if (self->s.bytes != (char *) (self + 1))
+        g_free (self->s.bytes);
       break;
     case AFN_VALUE_LIST:
     case AFN_VALUE_TUPLE:

@@ -12,16 +12,25 @@
 #include "afn-grad-list.h"
 #include "afn-variable-private.h"
 
+/* What few Variables use lives apart, so that the 100,000 gradients of a
+ * large backward stay small (memory touched is time spent). */
+typedef struct
+{
+  char        *variable_id;
+  AfnGradList *grads_model;  /* the GListModel view, made on first use */
+  AfnValue    *py_state;
+} Extra;
+
 typedef struct
 {
   AfnValue    *data;
   char        *role;
-  char        *variable_id;
   AfnNode     *grad_fn;
   AfnNode     *accumulate;   /* this leaf's AccumulateGrad, made on first use */
-  GPtrArray   *grads;        /* AfnVariable, made on first use */
-  AfnGradList *grads_model;  /* the GListModel view, made on first use */
-  AfnValue    *py_state;
+  gpointer     grads;        /* the one gradient, or an array when n_grads > 1 */
+  Extra       *extra;        /* nullable */
+  AfnScratch   scratch;
+  guint        n_grads;
   guint        output_nr;
   guint        requires_grad : 1;
   guint        is_leaf : 1;
@@ -47,6 +56,57 @@ enum {
 static GParamSpec *props[N_PROPS];
 
 #define PRIV(self) ((AfnVariablePrivate *) afn_variable_get_instance_private (self))
+
+static Extra *
+extra (AfnVariable *self)
+{
+  AfnVariablePrivate *priv = PRIV (self);
+
+  if (priv->extra == NULL)
+    priv->extra = g_new0 (Extra, 1);
+  return priv->extra;
+}
+
+/* Gradient storage: one gradient is kept in place of the array pointer,
+ * more in an array whose capacity is the next power of two. */
+static inline AfnVariable *
+grad_at (AfnVariablePrivate *priv, guint i)
+{
+  return priv->n_grads == 1 ? priv->grads : ((AfnVariable **) priv->grads)[i];
+}
+
+static void
+push_grad (AfnVariablePrivate *priv, AfnVariable *grad)
+{
+  AfnVariable **array;
+
+  if (priv->n_grads == 0)
+    {
+      priv->grads = grad;
+      priv->n_grads = 1;
+      return;
+    }
+  if (priv->n_grads == 1)
+    {
+      array = g_new (AfnVariable *, 2);
+      array[0] = priv->grads;
+      priv->grads = array;
+    }
+  else if ((priv->n_grads & (priv->n_grads - 1)) == 0)
+    priv->grads = g_renew (AfnVariable *, priv->grads, priv->n_grads * 2);
+  ((AfnVariable **) priv->grads)[priv->n_grads++] = grad;
+}
+
+static void
+clear_grads (AfnVariablePrivate *priv)
+{
+  for (guint i = 0; i < priv->n_grads; i++)
+    g_object_unref (grad_at (priv, i));
+  if (priv->n_grads > 1)
+    g_free (priv->grads);
+  priv->grads = NULL;
+  priv->n_grads = 0;
+}
 
 static const char non_leaf_grad_hint[] =
   N_("Non-leaf Variables do not have their gradients retained by default in autodiff. "
@@ -82,6 +142,11 @@ afn_variable_dispose (GObject *object)
         afn_node_remove_retainer (priv->grad_fn, AFN_VARIABLE (object));
       g_clear_object (&priv->grad_fn);
     }
+  if (priv->extra != NULL && priv->extra->grads_model != NULL)
+    {
+      afn_grad_list_detach (priv->extra->grads_model);
+      g_clear_object (&priv->extra->grads_model);
+    }
   G_OBJECT_CLASS (afn_variable_parent_class)->dispose (object);
 }
 
@@ -92,10 +157,13 @@ afn_variable_finalize (GObject *object)
 
   g_clear_pointer (&priv->data, afn_value_unref);
   g_clear_pointer (&priv->role, g_free);
-  g_clear_pointer (&priv->variable_id, g_free);
-  g_clear_pointer (&priv->grads, g_ptr_array_unref);
-  g_clear_object (&priv->grads_model);
-  g_clear_pointer (&priv->py_state, afn_value_unref);
+  clear_grads (priv);
+  if (priv->extra != NULL)
+    {
+      g_free (priv->extra->variable_id);
+      g_clear_pointer (&priv->extra->py_state, afn_value_unref);
+      g_free (priv->extra);
+    }
   G_OBJECT_CLASS (afn_variable_parent_class)->finalize (object);
 }
 
@@ -129,15 +197,13 @@ afn_variable_get_property (GObject *object, guint prop_id, GValue *value, GParam
       g_value_set_boolean (value, priv->retain_grad);
       break;
     case PROP_VARIABLE_ID:
-      g_value_set_string (value, priv->variable_id);
+      g_value_set_string (value, afn_variable_get_variable_id (self));
       break;
     case PROP_GRADS:
       /* The property never fails: a view may bind to it on any Variable. */
-      if (priv->grads == NULL)
-        priv->grads = g_ptr_array_new_with_free_func (g_object_unref);
-      if (priv->grads_model == NULL)
-        priv->grads_model = afn_grad_list_new (priv->grads);
-      g_value_set_object (value, priv->grads_model);
+      if (extra (self)->grads_model == NULL)
+        priv->extra->grads_model = afn_grad_list_new (self);
+      g_value_set_object (value, priv->extra->grads_model);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -579,14 +645,14 @@ const char *
 afn_variable_get_variable_id (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
-  return PRIV (self)->variable_id;
+  return PRIV (self)->extra != NULL ? PRIV (self)->extra->variable_id : NULL;
 }
 
 void
 afn_variable_set_variable_id (AfnVariable *self, const char *id)
 {
   g_return_if_fail (AFN_IS_VARIABLE (self));
-  if (set_str (&PRIV (self)->variable_id, id))
+  if (g_strcmp0 (afn_variable_get_variable_id (self), id) != 0 && set_str (&extra (self)->variable_id, id))
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_VARIABLE_ID]);
 }
 
@@ -605,14 +671,13 @@ check_grad_access (AfnVariable *self, const char *what, GError **error)
   return FALSE;
 }
 
-static GPtrArray *
-ensure_grads (AfnVariable *self)
+static void
+grads_changed (AfnVariable *self, guint position, guint removed, guint added)
 {
   AfnVariablePrivate *priv = PRIV (self);
 
-  if (priv->grads == NULL)
-    priv->grads = g_ptr_array_new_with_free_func (g_object_unref);
-  return priv->grads;
+  if (priv->extra != NULL && priv->extra->grads_model != NULL)
+    afn_grad_list_items_changed (priv->extra->grads_model, position, removed, added);
 }
 
 /* The gradient list as a GListModel of AfnVariable (transfer none), or NULL
@@ -626,22 +691,29 @@ afn_variable_get_grads (AfnVariable *self, GError **error)
   if (!check_grad_access (self, _("access .grad"), error))
     return NULL;
   priv = PRIV (self);
-  if (priv->grads_model == NULL)
-    priv->grads_model = afn_grad_list_new (ensure_grads (self));
-  return G_LIST_MODEL (priv->grads_model);
+  if (extra (self)->grads_model == NULL)
+    priv->extra->grads_model = afn_grad_list_new (self);
+  return G_LIST_MODEL (priv->extra->grads_model);
 }
 
 void
 afn_variable_append_grads_internal (AfnVariable *self, AfnVariable **grads, guint n)
 {
   AfnVariablePrivate *priv = PRIV (self);
-  GPtrArray *array = ensure_grads (self);
-  guint position = array->len;
+  guint position = priv->n_grads;
 
   for (guint i = 0; i < n; i++)
-    g_ptr_array_add (array, g_object_ref (grads[i]));
-  if (priv->grads_model != NULL)
-    afn_grad_list_items_changed (priv->grads_model, position, 0, n);
+    push_grad (priv, g_object_ref (grads[i]));
+  grads_changed (self, position, 0, n);
+}
+
+void
+afn_variable_append_grad_take (AfnVariable *self, AfnVariable *grad)
+{
+  AfnVariablePrivate *priv = PRIV (self);
+
+  push_grad (priv, grad);
+  grads_changed (self, priv->n_grads - 1, 0, 1);
 }
 
 /* append_grad(): appends @grad (a reference is taken). AFN_ERROR_NO_GRAD on
@@ -664,7 +736,7 @@ gboolean
 afn_variable_set_grads (AfnVariable *self, GPtrArray *grads, GError **error)
 {
   AfnVariablePrivate *priv;
-  GPtrArray *array;
+  AfnVariablePrivate old = { 0, };
   guint removed, added = grads != NULL ? grads->len : 0;
 
   g_return_val_if_fail (AFN_IS_VARIABLE (self), FALSE);
@@ -674,16 +746,15 @@ afn_variable_set_grads (AfnVariable *self, GPtrArray *grads, GError **error)
     return FALSE;
 
   priv = PRIV (self);
-  array = ensure_grads (self);
-  removed = array->len;
-  /* Take the new references first: @grads may share items with the list. */
+  /* Take the new references before dropping the old: they may overlap. */
+  old.grads = priv->grads;
+  old.n_grads = removed = priv->n_grads;
+  priv->grads = NULL;
+  priv->n_grads = 0;
   for (guint i = 0; i < added; i++)
-    g_object_ref (g_ptr_array_index (grads, i));
-  g_ptr_array_set_size (array, 0);
-  for (guint i = 0; i < added; i++)
-    g_ptr_array_add (array, g_ptr_array_index (grads, i));
-  if (priv->grads_model != NULL)
-    afn_grad_list_items_changed (priv->grads_model, 0, removed, added);
+    push_grad (priv, g_object_ref (g_ptr_array_index (grads, i)));
+  clear_grads (&old);
+  grads_changed (self, 0, removed, added);
   return TRUE;
 }
 
@@ -692,19 +763,16 @@ guint
 afn_variable_n_grads (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), 0);
-  return PRIV (self)->grads != NULL ? PRIV (self)->grads->len : 0;
+  return PRIV (self)->n_grads;
 }
 
 /* Gradient @i (transfer none). */
 AfnVariable *
 afn_variable_get_grad (AfnVariable *self, guint i)
 {
-  GPtrArray *grads;
-
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
-  grads = PRIV (self)->grads;
-  g_return_val_if_fail (grads != NULL && i < grads->len, NULL);
-  return g_ptr_array_index (grads, i);
+  g_return_val_if_fail (i < PRIV (self)->n_grads, NULL);
+  return grad_at (PRIV (self), i);
 }
 
 /* Methods -------------------------------------------------------------- */
@@ -873,6 +941,7 @@ static char *
 finish_display (GString *out)
 {
   g_autofree char *raw = NULL;
+  g_autofree char *cleaned = NULL;
   GString *clean;
   gsize len = out->len;
 
@@ -885,8 +954,8 @@ finish_display (GString *out)
       else
         g_string_append_c (clean, raw[i]);
     }
-  raw = g_string_free (clean, FALSE);
-  return g_utf8_make_valid (raw, -1);
+  cleaned = g_string_free (clean, FALSE);
+  return g_utf8_make_valid (cleaned, -1);
 }
 
 /* The printed form, afnio's str(): `variable(DATA, role=ROLE,
@@ -940,7 +1009,7 @@ AfnValue *
 afn_variable_get_py_state (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
-  return PRIV (self)->py_state;
+  return PRIV (self)->extra != NULL ? PRIV (self)->extra->py_state : NULL;
 }
 
 void
@@ -950,10 +1019,12 @@ afn_variable_set_py_state (AfnVariable *self, AfnValue *state)
 
   g_return_if_fail (AFN_IS_VARIABLE (self));
   priv = PRIV (self);
+  if (state == NULL && priv->extra == NULL)
+    return;
   if (state != NULL)
     afn_value_ref (state);
-  g_clear_pointer (&priv->py_state, afn_value_unref);
-  priv->py_state = state;
+  g_clear_pointer (&extra (self)->py_state, afn_value_unref);
+  priv->extra->py_state = state;
 }
 
 void
@@ -994,4 +1065,48 @@ afn_variable_get_accumulate_node (AfnVariable *variable)
   if (priv->accumulate == NULL)
     priv->accumulate = afn_accumulate_grad_new (variable);
   return priv->accumulate;
+}
+
+/* Unchecked access for the engine's hot loops ------------------------- */
+
+AfnScratch *
+afn_variable_scratch (AfnVariable *self)
+{
+  return &PRIV (self)->scratch;
+}
+
+AfnValue *
+afn_variable_peek_data (AfnVariable *self)
+{
+  return PRIV (self)->data;
+}
+
+gboolean
+afn_variable_peek_requires_grad (AfnVariable *self)
+{
+  return PRIV (self)->requires_grad;
+}
+
+gboolean
+afn_variable_peek_is_leaf (AfnVariable *self)
+{
+  return PRIV (self)->is_leaf;
+}
+
+AfnNode *
+afn_variable_peek_grad_fn (AfnVariable *self)
+{
+  return PRIV (self)->grad_fn;
+}
+
+guint
+afn_variable_peek_output_nr (AfnVariable *self)
+{
+  return PRIV (self)->output_nr;
+}
+
+AfnNode *
+afn_variable_peek_accumulate_node (AfnVariable *self)
+{
+  return PRIV (self)->accumulate;
 }

@@ -90,7 +90,8 @@ char        *afn_variable_to_string (AfnVariable *self);
 /* backward(gradient=None, retain_graph=None, create_graph=False, inputs=None).
  * @gradient: nullable. @retain_graph: TRUE to keep saved values.
  * @inputs: nullable array of AfnVariable leaves.
- * Runs a private main loop until done. */
+ * Iterates the thread-default main context until done (the context
+ * model clients were made in). */
 gboolean     afn_variable_backward (AfnVariable *self, AfnVariable *gradient,
                                     gboolean retain_graph, GPtrArray *inputs,
                                     GCancellable *cancellable, GError **error);

@@ -17,6 +17,7 @@
 #include "afn-openai-client.h"
 #include "afn-price-table.h"
 #include "afn-replay-client.h"
+#include "afn-hf.h"
 #include "afn-backward-client.h"
 #include "afn-chat-messages.h"
 #include "afn-chat-completion.h"
@@ -24,5 +25,4 @@
 #include "afn-scoring.h"
 #include "afn-evaluators.h"
 #include "afn-tgd.h"
-#include "afn-hf.h"
 #undef AFNIO_INSIDE

@@ -16,10 +16,13 @@ typedef struct {
   AfnCliFunc  func;
 } AfnCliCommand;
 
+/* afnio-cmd-demo.c */
+int afn_cmd_demo (int argc, char **argv);
 /* .hf files (afnio-cmd-hf.c). */
 int afnio_cmd_dump (int argc, char **argv);
 int afnio_cmd_pack (int argc, char **argv);
 int afnio_cmd_resave (int argc, char **argv);
+int afnio_cmd_chat (int argc, char **argv);
 
 /* Studio sessions, headless (afnio-cmd-run.c). */
 int afnio_cmd_run (int argc, char **argv);

@@ -11,7 +11,6 @@
 #include "afs-canvas-private.h"
 #include "afs-widgets.h"
 
-#define N_WIRE_COLORS 6
 #define GRID_STEP 40.0
 
 /* ---- Palette ---- */
@@ -128,22 +127,44 @@ port_index (GPtrArray *ports, const char *name)
   return -1;
 }
 
-gboolean
-afs_canvas_link_ends (AfsCanvas *self, AfsLink *link, double *x1, double *y1, double *x2, double *y2)
+void
+afs_canvas_invalidate_links (AfsCanvas *self)
 {
-  NodeView *a = afs_canvas_view (self, afs_link_get_source (link));
-  NodeView *b = afs_canvas_view (self, afs_link_get_target (link));
-  int i, j;
+  g_clear_pointer (&self->link_views, g_array_unref);
+}
 
-  if (!a || !b)
-    return FALSE;
-  i = port_index (afs_graph_node_get_outputs (a->node), afs_link_get_source_port (link));
-  j = port_index (afs_graph_node_get_inputs (b->node), afs_link_get_target_port (link));
-  if (i < 0 || j < 0)
-    return FALSE;
-  afs_canvas_view_port_position (a, AFS_PORT_OUTPUT, i, x1, y1);
-  afs_canvas_view_port_position (b, AFS_PORT_INPUT, j, x2, y2);
-  return TRUE;
+GArray *
+afs_canvas_get_link_views (AfsCanvas *self)
+{
+  GPtrArray *links;
+
+  if (self->link_views)
+    return self->link_views;
+  self->link_views = g_array_new (FALSE, FALSE, sizeof (LinkView));
+  links = self->document ? afs_document_get_links (self->document) : NULL;
+  for (guint i = 0; links && i < links->len; i++)
+    {
+      LinkView lv = { links->pdata[i], NULL, NULL, -1, -1, 0 };
+
+      lv.src = afs_canvas_view (self, afs_link_get_source (lv.link));
+      lv.dst = afs_canvas_view (self, afs_link_get_target (lv.link));
+      if (!lv.src || !lv.dst)
+        continue;
+      lv.out_index = port_index (afs_graph_node_get_outputs (lv.src->node), afs_link_get_source_port (lv.link));
+      lv.in_index = port_index (afs_graph_node_get_inputs (lv.dst->node), afs_link_get_target_port (lv.link));
+      if (lv.out_index < 0 || lv.in_index < 0)
+        continue;
+      lv.type = ((AfsPort *) afs_graph_node_get_outputs (lv.src->node)->pdata[lv.out_index])->type;
+      g_array_append_val (self->link_views, lv);
+    }
+  return self->link_views;
+}
+
+void
+afs_canvas_link_view_ends (const LinkView *lv, double *x1, double *y1, double *x2, double *y2)
+{
+  afs_canvas_view_port_position (lv->src, AFS_PORT_OUTPUT, lv->out_index, x1, y1);
+  afs_canvas_view_port_position (lv->dst, AFS_PORT_INPUT, lv->in_index, x2, y2);
 }
 
 static double
@@ -174,87 +195,136 @@ wire_path (cairo_t *cr, double x1, double y1, double x2, double y2, gboolean str
     cairo_curve_to (cr, x1 + d, y1, x2 - d, y2, x2, y2);
 }
 
-/* ---- Wires and grid ---- */
+/* ---- Wires and grid ----
+ *
+ * Everything here is made of GSK colour and border nodes. On the X11 cairo
+ * backend those become server-side fills, while a cairo node is rasterized
+ * on the client and uploaded whole each frame, which is what made big
+ * graphs slow. A forward wire is two quarter-ellipse arcs (two border
+ * nodes with one round corner each): an S-curve with horizontal ends, like
+ * a cubic Bézier with horizontal handles. Backward wires, rare after
+ * auto-layout, are real Béziers in a small cairo node of their own. */
 
 static void
-draw_grid (AfsCanvas *self, cairo_t *cr, const graphene_rect_t *view)
+draw_grid (AfsCanvas *self, GtkSnapshot *snapshot, const graphene_rect_t *view)
 {
   double x0 = floor (view->origin.x / GRID_STEP) * GRID_STEP;
   double y0 = floor (view->origin.y / GRID_STEP) * GRID_STEP;
+  double lw = 1.0 / self->zoom;
 
   if (self->zoom < 0.5)
     return;
-  gdk_cairo_set_source_rgba (cr, &self->palette.grid);
-  cairo_set_line_width (cr, 1.0 / self->zoom);
   for (double x = x0; x < view->origin.x + view->size.width; x += GRID_STEP)
-    {
-      cairo_move_to (cr, x, view->origin.y);
-      cairo_line_to (cr, x, view->origin.y + view->size.height);
-    }
+    gtk_snapshot_append_color (snapshot, &self->palette.grid,
+                               &GRAPHENE_RECT_INIT (x, view->origin.y, lw, view->size.height));
   for (double y = y0; y < view->origin.y + view->size.height; y += GRID_STEP)
+    gtk_snapshot_append_color (snapshot, &self->palette.grid,
+                               &GRAPHENE_RECT_INIT (view->origin.x, y, view->size.width, lw));
+}
+
+static void
+arc_band (GtkSnapshot *snapshot, const GdkRGBA *color, double left, double top, double right,
+          double bottom, int corner, double lw)
+{
+  GskRoundedRect rr;
+  float widths[4] = { 0, 0, 0, 0 };
+  GdkRGBA colors[4] = { *color, *color, *color, *color };
+
+  if (right - left < lw || bottom - top < lw)
+    return;
+  gsk_rounded_rect_init_from_rect (&rr, &GRAPHENE_RECT_INIT (left, top, right - left, bottom - top), 0);
+  rr.corner[corner] = GRAPHENE_SIZE_INIT (right - left, bottom - top);
+  /* The two sides meeting at the rounded corner carry the stroke. */
+  switch (corner)
     {
-      cairo_move_to (cr, view->origin.x, y);
-      cairo_line_to (cr, view->origin.x + view->size.width, y);
+    case GSK_CORNER_TOP_LEFT: widths[0] = widths[3] = lw; break;
+    case GSK_CORNER_TOP_RIGHT: widths[0] = widths[1] = lw; break;
+    case GSK_CORNER_BOTTOM_RIGHT: widths[2] = widths[1] = lw; break;
+    case GSK_CORNER_BOTTOM_LEFT: widths[2] = widths[3] = lw; break;
+    default: g_assert_not_reached ();
     }
-  cairo_stroke (cr);
+  gtk_snapshot_append_border (snapshot, &rr, widths, colors);
 }
 
 static void
-stroke_with (cairo_t *cr, const GdkRGBA *color, double width)
+backward_wire (GtkSnapshot *snapshot, const GdkRGBA *color, double x1, double y1, double x2, double y2,
+               double lw)
 {
+  double d = control_offset (x1, x2);
+  graphene_rect_t r = GRAPHENE_RECT_INIT (MIN (x2 - d, x1) - lw, MIN (y1, y2) - lw,
+                                          fabs (x1 + d - (x2 - d)) + 2 * lw, fabs (y2 - y1) + 2 * lw);
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &r);
+
+  wire_path (cr, x1, y1, x2, y2, FALSE);
   gdk_cairo_set_source_rgba (cr, color);
-  cairo_set_line_width (cr, width);
+  cairo_set_line_width (cr, lw);
   cairo_stroke (cr);
+  cairo_destroy (cr);
 }
 
 static void
-draw_wires (AfsCanvas *self, cairo_t *cr, const graphene_rect_t *view)
+draw_wire (GtkSnapshot *snapshot, const GdkRGBA *color, double x1, double y1, double x2, double y2,
+           double lw)
 {
-  GPtrArray *links = afs_document_get_links (self->document);
-  gboolean straight = self->zoom < LABEL_ZOOM;
-  double lw = MAX (2.0, 1.2 / self->zoom);
-  GArray *ends[N_WIRE_COLORS + 2];
+  double m = (x1 + x2) / 2, ym = (y1 + y2) / 2, h = lw / 2;
 
-  /* Wires are collected per colour and stroked as one path each: a stroke
-   * per wire would dominate the frame on big graphs. The two extra lists
-   * are highlighted and selected wires, drawn last and wider. */
-  for (guint c = 0; c < N_WIRE_COLORS + 2; c++)
-    ends[c] = g_array_new (FALSE, FALSE, sizeof (double));
-  for (guint i = 0; i < links->len; i++)
+  if (x2 - x1 < 2 * lw)
+    backward_wire (snapshot, color, x1, y1, x2, y2, lw);
+  else if (fabs (y2 - y1) < lw)
+    gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (x1, ym - h, x2 - x1, lw));
+  else if (y2 > y1)
     {
-      AfsLink *link = links->pdata[i];
-      NodeView *src;
-      double xy[4];
-      guint c;
-      int p;
+      arc_band (snapshot, color, x1, y1 - h, m + h, ym, GSK_CORNER_TOP_RIGHT, lw);
+      arc_band (snapshot, color, m - h, ym, x2, y2 + h, GSK_CORNER_BOTTOM_LEFT, lw);
+    }
+  else
+    {
+      arc_band (snapshot, color, x1, ym, m + h, y1 + h, GSK_CORNER_BOTTOM_RIGHT, lw);
+      arc_band (snapshot, color, m - h, y2 - h, x2, ym, GSK_CORNER_TOP_LEFT, lw);
+    }
+}
 
-      if (!afs_canvas_link_ends (self, link, &xy[0], &xy[1], &xy[2], &xy[3]) ||
-          !wire_visible (xy[0], xy[1], xy[2], xy[3], view))
+/* Far out, wires are right-angled steps of whole-pixel rectangles drawn in
+ * widget coordinates: they become plain rectangle fills. */
+static void
+draw_overview_wire (AfsCanvas *self, GtkSnapshot *snapshot, const GdkRGBA *color,
+                    double x1, double y1, double x2, double y2, double lw)
+{
+  double sx1 = round ((x1 - self->ox) * self->zoom), sy1 = round ((y1 - self->oy) * self->zoom);
+  double sx2 = round ((x2 - self->ox) * self->zoom), sy2 = round ((y2 - self->oy) * self->zoom);
+  double m = round ((sx1 + sx2) / 2);
+
+  gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (MIN (sx1, m), sy1, fabs (m - sx1) + lw, lw));
+  gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (m, MIN (sy1, sy2), lw, fabs (sy2 - sy1) + lw));
+  gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (MIN (m, sx2), sy2, fabs (sx2 - m), lw));
+}
+
+static void
+draw_wires (AfsCanvas *self, GtkSnapshot *snapshot, const graphene_rect_t *view, gboolean overview)
+{
+  GArray *lvs = afs_canvas_get_link_views (self);
+  double lw = overview ? 1.0 : MAX (2.0, 1.2 / self->zoom);
+
+  for (guint i = 0; i < lvs->len; i++)
+    {
+      const LinkView *lv = &g_array_index (lvs, LinkView, i);
+      guint id = afs_link_get_id (lv->link);
+      const GdkRGBA *color = afs_canvas_port_color (self, lv->type);
+      double x1, y1, x2, y2, w = lw;
+
+      afs_canvas_link_view_ends (lv, &x1, &y1, &x2, &y2);
+      if (!wire_visible (x1, y1, x2, y2, view))
         continue;
-      src = afs_canvas_view (self, afs_link_get_source (link));
-      p = port_index (afs_graph_node_get_outputs (src->node), afs_link_get_source_port (link));
-      c = type_color_index (((AfsPort *) afs_graph_node_get_outputs (src->node)->pdata[p])->type);
-      if (g_hash_table_contains (self->highlights, GUINT_TO_POINTER (afs_link_get_id (link))))
-        c = N_WIRE_COLORS;
-      if (afs_link_get_id (link) == self->selected_link)
-        c = N_WIRE_COLORS + 1;
-      g_array_append_vals (ends[c], xy, 4);
+      if (id == self->selected_link)
+        color = &self->palette.accent, w = lw * 2;
+      else if (g_hash_table_contains (self->highlights, GUINT_TO_POINTER (id)))
+        color = &self->palette.highlight, w = lw * 2;
+      if (overview)
+        draw_overview_wire (self, snapshot, color, x1, y1, x2, y2, w);
+      else
+        draw_wire (snapshot, color, x1, y1, x2, y2, w);
       self->links_drawn++;
     }
-  for (guint c = 0; c < N_WIRE_COLORS + 2; c++)
-    {
-      const GdkRGBA *color = c < N_WIRE_COLORS ? color_by_index (self, c)
-                             : c == N_WIRE_COLORS ? &self->palette.highlight : &self->palette.accent;
-      double *xy = (double *) ends[c]->data;
-
-      if (ends[c]->len == 0)
-        continue;
-      for (guint i = 0; i < ends[c]->len; i += 4)
-        wire_path (cr, xy[i], xy[i + 1], xy[i + 2], xy[i + 3], straight);
-      stroke_with (cr, color, c < N_WIRE_COLORS ? lw : lw * 2);
-    }
-  for (guint c = 0; c < N_WIRE_COLORS + 2; c++)
-    g_array_unref (ends[c]);
 }
 
 static void
@@ -279,7 +349,9 @@ draw_drag_wire (AfsCanvas *self, cairo_t *cr)
   else
     wire_path (cr, gx, gy, px, py, FALSE);
   cairo_set_dash (cr, (double[]) { 6 / self->zoom, 4 / self->zoom }, 2, 0);
-  stroke_with (cr, afs_canvas_port_color (self, self->wire_type), MAX (2.0, 1.2 / self->zoom));
+  gdk_cairo_set_source_rgba (cr, afs_canvas_port_color (self, self->wire_type));
+  cairo_set_line_width (cr, MAX (2.0, 1.2 / self->zoom));
+  cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
 }
 
@@ -434,7 +506,7 @@ draw_node_text (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view)
 }
 
 static void
-draw_node (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view, gboolean detailed)
+draw_node (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view)
 {
   graphene_rect_t r = GRAPHENE_RECT_INIT (view->x, view->y, view->w, view->h);
   gboolean selected = g_hash_table_contains (self->selection,
@@ -444,14 +516,6 @@ draw_node (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view, gboolean deta
 
   if (dimmed)
     gtk_snapshot_push_opacity (snapshot, 0.4);
-  if (!detailed)
-    {
-      /* Far out: flat blocks, no text, no rounded clips. */
-      gtk_snapshot_append_color (snapshot, selected ? &self->palette.accent : &tint, &r);
-      if (dimmed)
-        gtk_snapshot_pop (snapshot);
-      return;
-    }
   fill_rounded (snapshot, &r, 10, &self->palette.card);
   tint.alpha = 0.22;
   {
@@ -469,12 +533,28 @@ draw_node (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view, gboolean deta
   gtk_snapshot_append_color (snapshot, &self->palette.header,
                              &GRAPHENE_RECT_INIT (view->x + 1, view->y + view->h - PREVIEW_HEIGHT,
                                                   view->w - 2, PREVIEW_HEIGHT - 10));
-  if (self->zoom >= LABEL_ZOOM)
-    draw_node_text (self, snapshot, view);
+  draw_node_text (self, snapshot, view);
   draw_border (snapshot, &r, 10, selected ? 2.5 : 1, selected ? &self->palette.accent : &self->palette.border);
-  draw_ports (self, snapshot, view, self->zoom >= LABEL_ZOOM);
+  draw_ports (self, snapshot, view, TRUE);
   if (dimmed)
     gtk_snapshot_pop (snapshot);
+}
+
+/* Far out: whole-pixel blocks in widget coordinates, no text, no ports. */
+static void
+draw_overview_node (AfsCanvas *self, GtkSnapshot *snapshot, NodeView *view)
+{
+  double x = round ((view->x - self->ox) * self->zoom), y = round ((view->y - self->oy) * self->zoom);
+  double w = MAX (2, round (view->w * self->zoom)), h = MAX (2, round (view->h * self->zoom));
+  double strip = MAX (1, round (HEADER_HEIGHT * self->zoom));
+  gboolean selected = g_hash_table_contains (self->selection,
+                                             GUINT_TO_POINTER (afs_graph_node_get_id (view->node)));
+
+  if (selected)
+    gtk_snapshot_append_color (snapshot, &self->palette.accent, &GRAPHENE_RECT_INIT (x - 2, y - 2, w + 4, h + 4));
+  gtk_snapshot_append_color (snapshot, &self->palette.card, &GRAPHENE_RECT_INIT (x, y, w, h));
+  gtk_snapshot_append_color (snapshot, kind_color (self, afs_graph_node_get_kind (view->node)),
+                             &GRAPHENE_RECT_INIT (x, y, w, strip));
 }
 
 static void
@@ -500,8 +580,7 @@ afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   graphene_rect_t view, query;
   g_autoptr(GPtrArray) visible = NULL;
-  cairo_t *cr;
-  gboolean detailed = self->zoom >= 0.2;
+  gboolean overview = self->zoom < LABEL_ZOOM;
 
   self->nodes_drawn = self->links_drawn = 0;
   gtk_snapshot_append_color (snapshot, &self->palette.bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
@@ -511,29 +590,35 @@ afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   query = view;
   graphene_rect_inset (&query, -PORT_RADIUS * 2, -PORT_RADIUS * 2);
   visible = afs_canvas_index_query (self, &query);
-
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cairo_scale (cr, self->zoom, self->zoom);
-  cairo_translate (cr, -self->ox, -self->oy);
-  draw_grid (self, cr, &view);
-  draw_wires (self, cr, &view);
-  cairo_destroy (cr);
-
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_scale (snapshot, self->zoom, self->zoom);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (-self->ox, -self->oy));
-  for (guint i = 0; i < visible->len; i++)
-    draw_node (self, snapshot, visible->pdata[i], detailed);
   self->nodes_drawn = visible->len;
+
+  if (overview)
+    {
+      draw_wires (self, snapshot, &view, TRUE);
+      for (guint i = 0; i < visible->len; i++)
+        draw_overview_node (self, snapshot, visible->pdata[i]);
+    }
+  else
+    {
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_scale (snapshot, self->zoom, self->zoom);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (-self->ox, -self->oy));
+      draw_grid (self, snapshot, &view);
+      draw_wires (self, snapshot, &view, FALSE);
+      for (guint i = 0; i < visible->len; i++)
+        draw_node (self, snapshot, visible->pdata[i]);
+      gtk_snapshot_restore (snapshot);
+    }
   /* The wire being dragged goes over the nodes. */
   if (self->drag == DRAG_WIRE)
     {
-      cr = gtk_snapshot_append_cairo (snapshot, &view);
+      cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+
+      cairo_scale (cr, self->zoom, self->zoom);
+      cairo_translate (cr, -self->ox, -self->oy);
       draw_drag_wire (self, cr);
       cairo_destroy (cr);
     }
-  gtk_snapshot_restore (snapshot);
-
   draw_rubber_band (self, snapshot);
   if (self->minimap && gtk_widget_get_visible (self->minimap))
     gtk_widget_snapshot_child (widget, self->minimap, snapshot);

@@ -63,19 +63,41 @@ segment_distance (double px, double py, double ax, double ay, double bx, double 
   return hypot (px - (ax + t * dx), py - (ay + t * dy));
 }
 
-/* Distance from a point to the wire's Bézier, sampled in 24 segments. */
+/* Distance from a point to a wire as drawn: two quarter ellipses for a
+ * forward wire, a cubic Bézier for a backward one; sampled in segments. */
+static void
+wire_point (double t, double x1, double y1, double x2, double y2, double *x, double *y)
+{
+  double m = (x1 + x2) / 2, ym = (y1 + y2) / 2;
+
+  if (x2 - x1 >= 4)
+    {
+      double a = (t < 0.5 ? t * 2 : t * 2 - 1) * G_PI / 2;
+
+      if (t < 0.5)
+        *x = x1 + (m - x1) * sin (a), *y = ym - (ym - y1) * cos (a);
+      else
+        *x = x2 - (x2 - m) * cos (a), *y = ym + (y2 - ym) * sin (a);
+    }
+  else
+    {
+      double d = MAX (40.0, fabs (x2 - x1) * 0.5), u = 1 - t;
+
+      *x = u * u * u * x1 + 3 * u * u * t * (x1 + d) + 3 * u * t * t * (x2 - d) + t * t * t * x2;
+      *y = u * u * u * y1 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y2;
+    }
+}
+
 static double
 wire_distance (double px, double py, double x1, double y1, double x2, double y2)
 {
-  double d = MAX (40.0, fabs (x2 - x1) * 0.5);
   double best = G_MAXDOUBLE, lx = x1, ly = y1;
 
-  for (int i = 1; i <= 24; i++)
+  for (int i = 1; i <= 32; i++)
     {
-      double t = i / 24.0, u = 1 - t;
-      double x = u * u * u * x1 + 3 * u * u * t * (x1 + d) + 3 * u * t * t * (x2 - d) + t * t * t * x2;
-      double y = u * u * u * y1 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y2;
+      double x, y;
 
+      wire_point (i / 32.0, x1, y1, x2, y2, &x, &y);
       best = MIN (best, segment_distance (px, py, lx, ly, x, y));
       lx = x;
       ly = y;
@@ -86,20 +108,20 @@ wire_distance (double px, double py, double x1, double y1, double x2, double y2)
 AfsLink *
 afs_canvas_link_at (AfsCanvas *self, double gx, double gy)
 {
-  GPtrArray *links;
+  GArray *lvs;
   double tolerance = MAX (4.0, HIT_PIXELS / self->zoom);
   AfsLink *best = NULL;
   double best_d = tolerance;
 
   if (!self->document)
     return NULL;
-  links = afs_document_get_links (self->document);
-  for (guint i = 0; i < links->len; i++)
+  lvs = afs_canvas_get_link_views (self);
+  for (guint i = 0; i < lvs->len; i++)
     {
+      const LinkView *lv = &g_array_index (lvs, LinkView, i);
       double x1, y1, x2, y2, d;
 
-      if (!afs_canvas_link_ends (self, links->pdata[i], &x1, &y1, &x2, &y2))
-        continue;
+      afs_canvas_link_view_ends (lv, &x1, &y1, &x2, &y2);
       if (gx < MIN (x1, x2) - 60 - tolerance || gx > MAX (x1, x2) + 60 + tolerance ||
           gy < MIN (y1, y2) - tolerance || gy > MAX (y1, y2) + tolerance)
         continue;
@@ -107,7 +129,7 @@ afs_canvas_link_at (AfsCanvas *self, double gx, double gy)
       if (d <= best_d)
         {
           best_d = d;
-          best = links->pdata[i];
+          best = lv->link;
         }
     }
   return best;

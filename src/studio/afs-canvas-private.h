@@ -36,6 +36,17 @@ typedef struct {
   guint stamp;                /* last query that returned it (dedup) */
 } NodeView;
 
+/* A wire's ends, resolved once (not per frame) and dropped whenever nodes,
+ * ports or links change. */
+typedef struct {
+  AfsLink *link;
+  NodeView *src;
+  NodeView *dst;
+  int out_index;
+  int in_index;
+  AfsPortType type;
+} LinkView;
+
 typedef enum {
   DRAG_NONE,
   DRAG_MOVE,
@@ -95,6 +106,7 @@ struct _AfsCanvas
   GtkWidget *search;
 
   guint nodes_drawn, links_drawn;
+  GArray *link_views;         /* LinkView, NULL when stale */
 };
 
 /* afs-canvas-index.c */
@@ -121,11 +133,12 @@ void      afs_canvas_update_actions (AfsCanvas *self);
 void      afs_canvas_delete_selection (AfsCanvas *self);
 
 /* afs-canvas-draw.c */
+/* The resolved wires (transfer none). */
+GArray   *afs_canvas_get_link_views (AfsCanvas *self);
+void      afs_canvas_invalidate_links (AfsCanvas *self);
+void      afs_canvas_link_view_ends (const LinkView *lv, double *x1, double *y1, double *x2, double *y2);
 void      afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot);
 void      afs_canvas_load_palette (AfsCanvas *self);
-/* End points of a wire in graph coordinates; FALSE when a port is missing. */
-gboolean  afs_canvas_link_ends (AfsCanvas *self, AfsLink *link, double *x1, double *y1,
-                                double *x2, double *y2);
 
 /* afs-canvas-input.c */
 void      afs_canvas_setup_input (AfsCanvas *self);

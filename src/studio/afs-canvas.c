@@ -62,6 +62,7 @@ afs_canvas_emit_selection_changed (AfsCanvas *self)
 static void
 node_added_cb (AfsCanvas *self, AfsGraphNode *node)
 {
+  afs_canvas_invalidate_links (self);
   afs_canvas_index_add (self, node);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -71,6 +72,7 @@ node_removed_cb (AfsCanvas *self, AfsGraphNode *node)
 {
   guint id = afs_graph_node_get_id (node);
 
+  afs_canvas_invalidate_links (self);
   afs_canvas_index_remove (self, id);
   if (g_hash_table_remove (self->selection, GUINT_TO_POINTER (id)))
     afs_canvas_emit_selection_changed (self);
@@ -85,14 +87,25 @@ node_changed_cb (AfsCanvas *self, AfsGraphNode *node, const char *what)
   if (!view)
     return;
   if (!g_str_equal (what, "position"))
-    afs_canvas_view_invalidate_text (view);
+    {
+      afs_canvas_view_invalidate_text (view);
+      afs_canvas_invalidate_links (self);
+    }
   afs_canvas_index_update (self, view);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+link_added_cb (AfsCanvas *self, AfsLink *link)
+{
+  afs_canvas_invalidate_links (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
 link_removed_cb (AfsCanvas *self, AfsLink *link)
 {
+  afs_canvas_invalidate_links (self);
   g_hash_table_remove (self->highlights, GUINT_TO_POINTER (afs_link_get_id (link)));
   if (self->selected_link == afs_link_get_id (link))
     {
@@ -120,6 +133,7 @@ disconnect_document (AfsCanvas *self)
   g_signal_handlers_disconnect_by_data (self->document, self);
   g_signal_handlers_disconnect_by_data (afs_document_get_undo_stack (self->document), self);
   g_clear_object (&self->document);
+  afs_canvas_invalidate_links (self);
   afs_canvas_index_clear (self);
   g_hash_table_remove_all (self->selection);
   g_hash_table_remove_all (self->highlights);
@@ -143,7 +157,7 @@ afs_canvas_set_document (AfsCanvas *self, AfsDocument *document)
       g_signal_connect_swapped (document, "node-added", G_CALLBACK (node_added_cb), self);
       g_signal_connect_swapped (document, "node-removed", G_CALLBACK (node_removed_cb), self);
       g_signal_connect_swapped (document, "node-changed", G_CALLBACK (node_changed_cb), self);
-      g_signal_connect_swapped (document, "link-added", G_CALLBACK (gtk_widget_queue_draw), self);
+      g_signal_connect_swapped (document, "link-added", G_CALLBACK (link_added_cb), self);
       g_signal_connect_swapped (document, "link-removed", G_CALLBACK (link_removed_cb), self);
       g_signal_connect_swapped (document, "changed", G_CALLBACK (document_changed_cb), self);
       g_signal_connect_swapped (afs_document_get_undo_stack (document), "notify",
@@ -187,6 +201,7 @@ afs_canvas_finalize (GObject *object)
   g_hash_table_unref (self->selection);
   g_hash_table_unref (self->highlights);
   g_hash_table_unref (self->accept_cache);
+  afs_canvas_invalidate_links (self);
   G_OBJECT_CLASS (afs_canvas_parent_class)->finalize (object);
 }
 

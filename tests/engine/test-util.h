@@ -63,3 +63,24 @@ assert_str_data (AfnVariable *v, const char *expected)
   g_assert_cmpstr (afn_value_get_str (data, &len), ==, expected);
   g_assert_cmpuint (len, ==, strlen (expected));
 }
+
+/* For notify handlers connected with g_signal_connect_swapped(). */
+static inline void
+count_cb (guint *counter, gpointer unused)
+{
+  (*counter)++;
+}
+
+/* Records "items-changed" emissions of a GListModel. */
+typedef struct {
+  guint calls, position, removed, added;
+} ItemsCount;
+
+static inline void
+items_count_cb (GListModel *model, guint position, guint removed, guint added, ItemsCount *seen)
+{
+  seen->calls++;
+  seen->position = position;
+  seen->removed = removed;
+  seen->added = added;
+}

@@ -6,6 +6,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "fake-server.h"
@@ -34,11 +36,14 @@ struct _FakeServer
   char *required_key;
   gboolean record_bodies;
   guint request_count;
+  guint connection_count;
   guint in_flight;
   guint max_in_flight;
   GPtrArray *bodies;
   char *last_authorization;
   GPtrArray *held;          /* hung messages, released at shutdown */
+  guint barrier;
+  GPtrArray *waiting;       /* Plans held at the barrier */
 };
 
 /* What to send for one request, decided under the lock. */
@@ -50,6 +55,7 @@ typedef struct {
   char *error_message;
   char *model;
   gint64 prompt_chars;
+  guint latency_ms;
   GBytes *body;             /* for slow bodies: what is left to send */
   gsize sent;
 } Plan;
@@ -67,6 +73,8 @@ rule_free (Rule *r)
 static void
 plan_free (Plan *plan)
 {
+  if (plan == NULL)
+    return;
   g_clear_object (&plan->msg);
   g_free (plan->reply_text);
   g_free (plan->error_message);
@@ -178,55 +186,45 @@ error_json (const char *message,
   return json_to_string (root, FALSE);
 }
 
+static void
+append_json_string (GString    *out,
+                    const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *p = (const guchar *) s; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, *p);
+        }
+      else if (*p < 0x20)
+        g_string_append_printf (out, "\\u%04x", *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* Written by hand rather than with JsonBuilder: the benchmark's server must
+ * cost little next to the client it measures. */
 static char *
 completion_json (Plan *plan)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
+  GString *out = g_string_sized_new (512);
   gint64 prompt = plan->rule.prompt_tokens ? plan->rule.prompt_tokens : plan->prompt_chars / 4 + 1;
   gint64 completion = plan->rule.completion_tokens ? plan->rule.completion_tokens
                                                    : (gint64) strlen (plan->reply_text) / 4 + 1;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, "chatcmpl-fake");
-  json_builder_set_member_name (b, "object");
-  json_builder_add_string_value (b, "chat.completion");
-  json_builder_set_member_name (b, "model");
-  json_builder_add_string_value (b, plan->model);
-  json_builder_set_member_name (b, "choices");
-  json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "index");
-  json_builder_add_int_value (b, 0);
-  json_builder_set_member_name (b, "message");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "role");
-  json_builder_add_string_value (b, "assistant");
-  json_builder_set_member_name (b, "content");
-  json_builder_add_string_value (b, plan->reply_text);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "finish_reason");
-  json_builder_add_string_value (b, "stop");
-  json_builder_end_object (b);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "usage");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "prompt_tokens");
-  json_builder_add_int_value (b, prompt);
-  json_builder_set_member_name (b, "completion_tokens");
-  json_builder_add_int_value (b, completion);
-  json_builder_set_member_name (b, "total_tokens");
-  json_builder_add_int_value (b, prompt + completion);
-  json_builder_set_member_name (b, "prompt_tokens_details");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "cached_tokens");
-  json_builder_add_int_value (b, plan->rule.cached_tokens);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+  g_string_append (out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion\",\"model\":");
+  append_json_string (out, plan->model);
+  g_string_append (out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+  append_json_string (out, plan->reply_text);
+  g_string_append_printf (out, "},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":%" G_GINT64_FORMAT
+                          ",\"completion_tokens\":%" G_GINT64_FORMAT ",\"total_tokens\":%" G_GINT64_FORMAT
+                          ",\"prompt_tokens_details\":{\"cached_tokens\":%" G_GINT64_FORMAT "}}}",
+                          prompt, completion, prompt + completion, plan->rule.cached_tokens);
+  return g_string_free (out, FALSE);
 }
 
 static GBytes *
@@ -347,6 +345,13 @@ answer (Plan *plan)
     case FAKE_FAULT_RATE_LIMIT:
       retry = g_strdup_printf ("%u", plan->rule.retry_after_s);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", retry);
+      if (plan->rule.retry_after_ms > 0)
+        {
+          g_free (retry);
+          retry = g_strdup_printf ("%u", plan->rule.retry_after_ms);
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                        "retry-after-ms", retry);
+        }
       set_json (msg, 429, error_json (plan->error_message ? plan->error_message : "Rate limit reached",
                                       "rate_limit_exceeded"));
       break;
@@ -386,6 +391,49 @@ answer_later_cb (gpointer user_data)
 {
   answer (user_data);
   return G_SOURCE_REMOVE;
+}
+
+static void
+schedule (Plan *plan)
+{
+  GSource *source;
+
+  if (plan->latency_ms == 0)
+    {
+      answer (plan);
+      return;
+    }
+  source = g_timeout_source_new (plan->latency_ms);
+  g_source_set_callback (source, answer_later_cb, plan, NULL);
+  g_source_attach (source, plan->server->context);
+  g_source_unref (source);
+}
+
+/* Holds @plan while fewer than the barrier's count have arrived; TRUE when
+ * it is held. The last arrival releases them all. */
+static gboolean
+wait_at_barrier (FakeServer *self,
+                 Plan       *plan)
+{
+  g_autoptr(GPtrArray) released = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->barrier == 0)
+    {
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  g_ptr_array_add (self->waiting, plan);
+  if (self->waiting->len >= self->barrier)
+    {
+      released = g_steal_pointer (&self->waiting);
+      self->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) plan_free);
+      self->barrier = 0;
+    }
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; released != NULL && i < released->len; i++)
+    schedule (g_steal_pointer (&released->pdata[i]));
+  return TRUE;
 }
 
 /* ---- the handler ------------------------------------------------------- */
@@ -519,16 +567,10 @@ handle_cb (SoupServer        *server,
       return;
     }
   plan = make_plan (self, msg, json_node_get_object (root), &latency_ms);
+  plan->latency_ms = latency_ms;
   soup_server_message_pause (msg);
-  if (latency_ms == 0)
-    answer (plan);
-  else
-    {
-      GSource *source = g_timeout_source_new (latency_ms);
-      g_source_set_callback (source, answer_later_cb, plan, NULL);
-      g_source_attach (source, self->context);
-      g_source_unref (source);
-    }
+  if (!wait_at_barrier (self, plan))
+    schedule (plan);
 }
 
 /* ---- the thread -------------------------------------------------------- */
@@ -542,8 +584,29 @@ incoming_cb (GSocketService    *service,
   g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address (connection, NULL);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
 
+  g_mutex_lock (&self->lock);
+  self->connection_count++;
+  g_mutex_unlock (&self->lock);
+  /* Headers and body go out in separate writes; Nagle would hold the body. */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY,
+                       TRUE, NULL);
   soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, NULL);
   return TRUE;
+}
+
+static gboolean
+add_idle_listener (FakeServer    *self,
+                   GInetAddress  *loopback,
+                   GError       **error)
+{
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, error);
+
+  return socket != NULL
+         && g_socket_bind (socket, any_port, TRUE, error)
+         && g_socket_listen (socket, error)
+         && soup_server_listen_socket (self->server, socket, 0, error);
 }
 
 /* We accept connections ourselves and hand them to the server: GSocket's
@@ -558,6 +621,10 @@ listen_loopback (FakeServer  *self,
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, self->port);
   g_autoptr(GSocketAddress) bound = NULL;
 
+  /* libsoup keeps connections alive only while it has a listener of its
+   * own; this one is never connected to. */
+  if (!add_idle_listener (self, loopback, error))
+    return FALSE;
   self->service = g_socket_service_new ();
   g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 1024);
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
@@ -595,6 +662,7 @@ server_thread (gpointer user_data)
   g_clear_object (&self->service);
   soup_server_disconnect (self->server);
   g_ptr_array_set_size (self->held, 0);
+  g_ptr_array_set_size (self->waiting, 0);
   g_clear_object (&self->server);
   /* Let the connections and pending answers wind down. */
   while (g_main_context_iteration (self->context, FALSE))
@@ -615,6 +683,7 @@ fake_server_new (guint port)
   self->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rule_free);
   self->bodies = g_ptr_array_new_with_free_func (g_free);
   self->held = g_ptr_array_new_with_free_func (g_object_unref);
+  self->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) plan_free);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
   self->thread = g_thread_new ("fake-server", server_thread, self);
@@ -645,6 +714,7 @@ fake_server_free (FakeServer *self)
   g_ptr_array_unref (self->rules);
   g_ptr_array_unref (self->bodies);
   g_ptr_array_unref (self->held);
+  g_ptr_array_unref (self->waiting);
   g_free (self->base_url);
   g_free (self->required_key);
   g_free (self->last_authorization);
@@ -695,6 +765,15 @@ fake_server_set_latency (FakeServer *self,
 }
 
 void
+fake_server_set_barrier (FakeServer *self,
+                         guint       count)
+{
+  g_mutex_lock (&self->lock);
+  self->barrier = count;
+  g_mutex_unlock (&self->lock);
+}
+
+void
 fake_server_set_required_key (FakeServer *self,
                               const char *key)
 {
@@ -720,6 +799,17 @@ fake_server_get_request_count (FakeServer *self)
 
   g_mutex_lock (&self->lock);
   n = self->request_count;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+guint
+fake_server_get_connection_count (FakeServer *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->connection_count;
   g_mutex_unlock (&self->lock);
   return n;
 }
@@ -764,6 +854,7 @@ fake_server_reset_counters (FakeServer *self)
 {
   g_mutex_lock (&self->lock);
   self->request_count = 0;
+  self->connection_count = 0;
   self->max_in_flight = self->in_flight;
   g_ptr_array_set_size (self->bodies, 0);
   g_clear_pointer (&self->last_authorization, g_free);
@@ -796,7 +887,9 @@ parse_rule (JsonObject  *o,
                                           "all_messages" };
   static const char *const faults[] = { "none", "rate_limit", "server_error", "status",
                                         "malformed", "hang", "reset", "slow_body" };
-  JsonObject *usage = json_object_get_object_member (o, "usage");
+  JsonNode *usage_node = json_object_get_member (o, "usage");
+  JsonObject *usage = usage_node != NULL && JSON_NODE_HOLDS_OBJECT (usage_node)
+                      ? json_node_get_object (usage_node) : NULL;
   guint value;
 
   if (!parse_enum (json_object_get_string_member_with_default (o, "match", "always"),
@@ -820,6 +913,7 @@ parse_rule (JsonObject  *o,
   rule->status = json_object_get_int_member_with_default (o, "status", 0);
   rule->error_message = json_object_get_string_member_with_default (o, "error_message", NULL);
   rule->retry_after_s = json_object_get_int_member_with_default (o, "retry_after", 0);
+  rule->retry_after_ms = json_object_get_int_member_with_default (o, "retry_after_ms", 0);
   rule->extra_latency_ms = json_object_get_int_member_with_default (o, "latency_ms", 0);
   rule->slow_chunk_ms = json_object_get_int_member_with_default (o, "slow_chunk_ms", 0);
   rule->gzip = json_object_get_boolean_member_with_default (o, "gzip", FALSE);

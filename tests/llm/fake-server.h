@@ -56,6 +56,7 @@ typedef struct {
   gint64       prompt_tokens;    /* 0: about chars / 4 */
   gint64       completion_tokens;
   gint64       cached_tokens;
+  guint        retry_after_ms;   /* for 429: also send OpenAI's retry-after-ms */
 } FakeRule;
 
 typedef struct _FakeServer FakeServer;
@@ -73,6 +74,10 @@ void        fake_server_clear_rules (FakeServer *self);
 gboolean    fake_server_load_rules (FakeServer *self, const char *path, GError **error);
 /* Delay before every answer; answers wait without blocking the server. */
 void        fake_server_set_latency (FakeServer *self, guint latency_ms);
+/* Holds the next answers until @count requests wait for one, then answers
+ * them all (after the latency). Once; 0 turns it off. Proves that a client
+ * sends @count requests at once, however slow the machine. */
+void        fake_server_set_barrier (FakeServer *self, guint count);
 /* Requests without "Authorization: Bearer @key" get a 401 that quotes the
  * key they sent (as some servers do). NULL: no check. */
 void        fake_server_set_required_key (FakeServer *self, const char *key);
@@ -80,6 +85,8 @@ void        fake_server_set_required_key (FakeServer *self, const char *key);
 void        fake_server_set_record_bodies (FakeServer *self, gboolean record);
 
 guint       fake_server_get_request_count (FakeServer *self);
+/* Connections accepted (keep-alive reuses them). */
+guint       fake_server_get_connection_count (FakeServer *self);
 /* Most requests received and not yet answered at one time. */
 guint       fake_server_get_max_in_flight (FakeServer *self);
 /* Transfer full; the body of request @index (0 = first), or NULL. */

@@ -63,8 +63,8 @@ wait_for (GAsyncResult **slot)
   return *slot;
 }
 
-/* The engine's sync backward runs a private main context, but a client
- * belongs to the context it was made in: tests drive the async form. */
+/* The async form, waited for here, so that tests can cancel it from a
+ * timeout (sync-backward tests afn_variable_backward() itself). */
 static gboolean
 backward (AfnVariable *root, AfnVariable *gradient, GCancellable *cancellable, GError **error)
 {
@@ -980,6 +980,233 @@ test_backward_client_error (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (afn_variable_n_grads (AFN_VARIABLE (loop.system)), ==, 0);
 }
 
+/* A value tree from the fixtures' JSON rendering (the subset that optimizer
+ * state dicts use: dicts, tuples, lists, Variables, scalars). */
+static AfnValue *
+value_from_rendering (JsonNode *node)
+{
+  JsonObject *o;
+  const char *type;
+  AfnValue *out;
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    return afn_value_new_none ();
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      out = afn_value_new_list ();
+      for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+        afn_value_append_take (out, value_from_rendering (json_array_get_element (json_node_get_array (node), i)));
+      return out;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node))
+    switch (json_node_get_value_type (node))
+      {
+      case G_TYPE_BOOLEAN: return afn_value_new_bool (json_node_get_boolean (node));
+      case G_TYPE_INT64:   return afn_value_new_int (json_node_get_int (node));
+      case G_TYPE_DOUBLE:  return afn_value_new_float (json_node_get_double (node));
+      default:             return afn_value_new_str (json_node_get_string (node), -1);
+      }
+  o = json_node_get_object (node);
+  type = json_object_get_string_member (o, "__type__");
+  if (g_str_equal (type, "Variable"))
+    {
+      g_autoptr(AfnValue) data = value_from_rendering (json_object_get_member (o, "data"));
+      gboolean is_param = g_str_has_suffix (json_object_get_string_member (o, "class"), "Parameter");
+      g_autoptr(AfnVariable) v = afn_variable_new_raw (is_param ? AFN_TYPE_PARAMETER : AFN_TYPE_VARIABLE, data,
+                                                       json_object_get_string_member (o, "role"),
+                                                       json_object_get_boolean_member (o, "requires_grad"));
+
+      return afn_value_new_object (v);
+    }
+  out = g_str_equal (type, "tuple") ? afn_value_new_tuple () : afn_value_new_dict ();
+  for (guint i = 0; i < json_array_get_length (json_object_get_array_member (o, "items")); i++)
+    {
+      JsonNode *item = json_array_get_element (json_object_get_array_member (o, "items"), i);
+
+      if (g_str_equal (type, "tuple"))
+        afn_value_append_take (out, value_from_rendering (item));
+      else
+        afn_value_dict_set_take (out, value_from_rendering (json_array_get_element (json_node_get_array (item), 0)),
+                                 value_from_rendering (json_array_get_element (json_node_get_array (item), 1)));
+    }
+  return out;
+}
+
+static void
+test_tgd_load_afnio_state (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GPtrArray) params = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *path = g_build_filename (g_getenv ("AFN_FIXTURES_DIR"), "optimizer_state_dict_p2.expected.json", NULL);
+  g_autoptr(AfnValue) state = NULL;
+  g_autoptr(AfnValue) again = NULL;
+  g_autoptr(AfnTGD) tgd = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(AfnVariable) grad = afn_variable_new_str ("be concise", "feedback to system prompt", FALSE);
+  AfnValue *group;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  state = value_from_rendering (json_object_get_member (json_node_get_object (json_parser_get_root (parser)), "value"));
+  g_ptr_array_add (params, afn_parameter_new_str ("You are a doctor.", "system prompt"));
+  g_ptr_array_add (params, afn_parameter_new_str ("Answer this: {q}", "instruction prompt"));
+  tgd = afn_tgd_new (params, AFN_MODEL_CLIENT (fx->client), NULL, NULL, NULL, 0, NULL);
+  g_assert_true (afn_tgd_load_state_dict (tgd, state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (afn_tgd_get_momentum (tgd), ==, 2);
+
+  /* The resumed optimizer shows afnio's saved feedback as a past value, and
+   * uses its completion args. */
+  afn_variable_append_grad (g_ptr_array_index (params, 0), grad, NULL);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>You are a concise doctor.</IMPROVED_VARIABLE>");
+  g_assert_true (afn_tgd_step (tgd, NULL, &error));
+  g_assert_no_error (error);
+  body = fake_server_dup_body (fx->server, 0);
+  g_assert_nonnull (strstr (body, "<FEEDBACK>Make 'system prompt' more specific.</FEEDBACK>"));
+  g_assert_nonnull (strstr (body, "\"model\":\"gpt-4o\""));
+  g_assert_nonnull (strstr (body, "\"temperature\":0.2"));
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 1);
+
+  /* Saved again: the buffer holds afnio's entry and the new one. */
+  again = afn_tgd_state_dict (tgd);
+  g_assert_cmpuint (afn_value_n_items (afn_value_dict_lookup (afn_value_get_item (afn_value_dict_lookup (again, "state"), 0),
+                                                              "momentum_buffer")), ==, 2);
+  group = afn_value_get_item (afn_value_dict_lookup (again, "param_groups"), 0);
+  g_assert_cmpint (afn_value_get_int (afn_value_dict_lookup (group, "momentum")), ==, 2);
+  g_assert_cmpfloat (afn_value_get_float (afn_value_dict_lookup (afn_value_dict_lookup (group, "completion_args"),
+                                                                 "temperature")), ==, 0.2);
+}
+
+/* Runs the loop with @client for everything; returns the new system prompt. */
+static char *
+run_loop_with (AfnModelClient *client)
+{
+  g_autoptr(AfnParameter) system = afn_parameter_new_str ("You are a helpful assistant.", "system prompt");
+  g_autoptr(AfnVariable) user = afn_variable_new_str ("What colour is the sky?", "user query", FALSE);
+  g_autoptr(GPtrArray) messages = qa_messages (AFN_VARIABLE (system), user);
+  g_autoptr(AfnVariable) target = afn_variable_new_str ("blue", "expected answer", FALSE);
+  g_autoptr(AfnVariable) answer = NULL;
+  g_autoptr(AfnVariable) score = NULL;
+  g_autoptr(AfnVariable) explanation = NULL;
+  g_autoptr(GPtrArray) params = g_ptr_array_new ();
+  g_autoptr(AfnTGD) tgd = NULL;
+  g_autoptr(GError) error = NULL;
+
+  afn_set_backward_model_client_instance (client, "backward-model", NULL);
+  answer = afn_chat_completion (client, messages, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (afn_exact_match_evaluator (answer, target, NULL, NULL, &score, &explanation, &error));
+  g_assert_true (backward (explanation, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (params, system);
+  tgd = afn_tgd_new (params, client, NULL, NULL, NULL, 0, NULL);
+  g_assert_true (afn_tgd_step (tgd, NULL, &error));
+  g_assert_no_error (error);
+  afn_set_backward_model_client_instance (NULL, NULL, NULL);
+  return g_strdup (str_data (AFN_VARIABLE (system)));
+}
+
+static void
+test_replay_loop (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(AfnReplayClient) recorder = afn_replay_client_new (AFN_MODEL_CLIENT (fx->client), AFN_REPLAY_MODE_RECORD);
+  g_autoptr(AfnReplayClient) player = afn_replay_client_new (AFN_MODEL_CLIENT (fx->client), AFN_REPLAY_MODE_REPLAY);
+  g_autofree char *recorded = NULL;
+  g_autofree char *replayed = NULL;
+  g_autofree char *jsonl = NULL;
+  g_autoptr(GError) error = NULL;
+
+  add_loop_rules (fx);
+  recorded = run_loop_with (AFN_MODEL_CLIENT (recorder));
+  g_assert_cmpstr (recorded, ==, NEW_PROMPT);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 4);
+  jsonl = afn_replay_client_to_jsonl (recorder);
+  g_assert_true (afn_replay_client_load_jsonl_data (player, jsonl, -1, "recording", &error));
+  g_assert_no_error (error);
+
+  /* The same prompts, byte for byte: every request is a hit, none is sent. */
+  fake_server_clear_rules (fx->server);
+  replayed = run_loop_with (AFN_MODEL_CLIENT (player));
+  g_assert_cmpstr (replayed, ==, NEW_PROMPT);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, 4);
+  g_assert_cmpuint (afn_replay_client_get_hits (player), ==, 4);
+  g_assert_cmpuint (afn_replay_client_get_misses (player), ==, 0);
+  g_clear_object (&recorder);
+  g_clear_object (&player);
+}
+
+static void
+test_tgd_cancel_and_failure (Fixture *fx, gconstpointer data)
+{
+  AfnParameter *params[3] = { NULL };
+  g_autoptr(AfnTGD) tgd = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  FakeRule hang = { .match = FAKE_MATCH_LAST_USER, .pattern = "<VARIABLE>prompt 2</VARIABLE>",
+                    .fault = FAKE_FAULT_HANG, .times = 1 };
+  FakeRule fail = { .match = FAKE_MATCH_LAST_USER, .pattern = "<VARIABLE>prompt 1</VARIABLE>",
+                    .fault = FAKE_FAULT_STATUS, .status = 400, .error_message = "bad prompt" };
+
+  fake_server_add_rule (fx->server, &hang);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  tgd = tgd_with_feedback (fx, params, 3, 1);
+
+  /* Cancelled while one request hangs: nothing is written. */
+  g_timeout_add (100, cancel_timeout_cb, cancellable);
+  g_assert_false (afn_tgd_step (tgd, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *want = g_strdup_printf ("prompt %u", i);
+
+      g_assert_cmpstr (str_data (AFN_VARIABLE (params[i])), ==, want);
+    }
+
+  /* One request refused by the server: the others' values are not written. */
+  fake_server_clear_rules (fx->server);
+  fake_server_add_rule (fx->server, &fail);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  g_assert_false (afn_tgd_step (tgd, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "bad prompt"));
+  g_assert_cmpstr (str_data (AFN_VARIABLE (params[0])), ==, "prompt 0");
+  g_assert_cmpstr (str_data (AFN_VARIABLE (params[2])), ==, "prompt 2");
+  {
+    g_autoptr(AfnValue) state = afn_tgd_state_dict (tgd);
+
+    /* Nor were the momentum buffers advanced. */
+    g_assert_cmpuint (afn_value_n_items (afn_value_dict_lookup (state, "state")), ==, 0);
+  }
+
+  /* And once the server is fine, the same step goes through. */
+  fake_server_clear_rules (fx->server);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  g_clear_error (&error);
+  g_assert_true (afn_tgd_step (tgd, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpstr (str_data (AFN_VARIABLE (params[i])), ==, "changed");
+      g_object_unref (params[i]);
+    }
+}
+
+static void
+test_sync_backward (Fixture *fx, gconstpointer data)
+{
+  g_auto(Loop) loop = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  add_loop_rules (fx);
+  loop_forward (fx, &loop, "blue");
+  /* The synchronous backward must let the client's requests progress. */
+  g_assert_true (afn_variable_backward (loop.explanation, NULL, FALSE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (afn_variable_n_grads (AFN_VARIABLE (loop.system)), ==, 1);
+  g_assert_cmpstr (str_data (afn_variable_get_grad (AFN_VARIABLE (loop.system), 0)), ==, PROMPT_FEEDBACK);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -992,6 +1219,7 @@ main (int argc, char **argv)
   ADD ("chat-completion-batch", test_chat_completion_batch);
   ADD ("chat-completion-shape-error", test_chat_completion_shape_error);
   ADD ("full-loop", test_full_loop);
+  ADD ("sync-backward", test_sync_backward);
   ADD ("success-short-circuit", test_success_short_circuit);
   ADD ("no-backward-client", test_no_backward_client);
   ADD ("set-backward-client", test_set_backward_client);
@@ -1001,8 +1229,11 @@ main (int argc, char **argv)
   ADD ("tgd-missing-tags", test_tgd_missing_tags);
   ADD ("tgd-retry-then-success", test_tgd_retry_then_success);
   ADD ("tgd-concurrent", test_tgd_concurrent);
+  ADD ("tgd-cancel-and-failure", test_tgd_cancel_and_failure);
   ADD ("tgd-prompt", test_tgd_prompt);
   ADD ("tgd-state-dict", test_tgd_state_dict);
+  ADD ("tgd-load-afnio-state", test_tgd_load_afnio_state);
+  ADD ("replay-loop", test_replay_loop);
   ADD ("lm-judge", test_lm_judge);
   ADD ("lm-judge-batch", test_lm_judge_batch);
   ADD ("lm-judge-bad-reply", test_lm_judge_bad_reply);

@@ -107,6 +107,17 @@ has_dialog (gpointer window)
   return dialogs->len > 0;
 }
 
+/* Answers @dialog as a button press would: the response, then the dialog
+ * goes (it may already have gone with its window). */
+static void
+respond (AdwMessageDialog *dialog, const char *response)
+{
+  g_object_ref (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_object_unref (dialog);
+}
+
 static void
 close_dialogs (AfsWindow *window)
 {
@@ -114,6 +125,64 @@ close_dialogs (AfsWindow *window)
 
   for (guint i = 0; i < dialogs->len; i++)
     gtk_window_destroy (dialogs->pdata[i]);
+}
+
+static void
+set_true (gboolean *flag)
+{
+  *flag = TRUE;
+}
+
+static gboolean
+is_true (gpointer flag)
+{
+  return *(gboolean *) flag;
+}
+
+static gboolean
+is_drawn (gpointer widget)
+{
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
+}
+
+/* With AFS_SCREENSHOT_DIR set, saves @window as NAME.png there, so that
+ * dialogs can be looked at; otherwise does nothing. */
+static void
+maybe_save_screenshot (GtkWindow *window, const char *name)
+{
+  const char *dir = g_getenv ("AFS_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  graphene_rect_t bounds;
+  int width, height;
+
+  if (dir == NULL)
+    return;
+  g_assert_true (wait_for (is_drawn, window));
+  /* Wait until the window has painted a frame. */
+  {
+    GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+    gboolean painted = FALSE;
+    gulong id = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (set_true), &painted);
+
+    gtk_widget_queue_draw (GTK_WIDGET (window));
+    g_assert_true (wait_for (is_true, &painted));
+    g_signal_handler_disconnect (clock, id);
+  }
+  width = gtk_widget_get_width (GTK_WIDGET (window));
+  height = gtk_widget_get_height (GTK_WIDGET (window));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  graphene_rect_init (&bounds, 0, 0, width, height);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node, &bounds);
+  path = g_strdup_printf ("%s/%s.png", dir, name);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
 static void
@@ -153,29 +222,37 @@ last_node_id (AfsWindow *window)
   return afs_graph_node_get_id (nodes->pdata[nodes->len - 1]);
 }
 
-/* Builds parameter + variable -> add through the window's actions. */
+static void
+canvas_action (AfsWindow *window, const char *action, GVariant *param)
+{
+  g_assert_true (gtk_widget_activate_action_variant (afs_window_get_canvas (window), action, param));
+}
+
+/* Builds parameter + variable -> add through the canvas's actions (the
+ * commands behind node search and wire dragging). */
 static void
 build_small_graph (AfsWindow *window)
 {
   AfsDocument *doc = afs_window_get_document (window);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) data = json_node_new (JSON_NODE_VALUE);
-  guint p, v, add;
+  guint p, v, add, n_links;
 
-  activate (window, "add-node", g_variant_new_string ("parameter"));
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("parameter"));
   p = last_node_id (window);
-  activate (window, "add-node", g_variant_new_string ("variable"));
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("variable"));
   v = last_node_id (window);
-  activate (window, "add-node", g_variant_new_string ("add"));
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("add"));
   add = last_node_id (window);
   g_assert_cmpuint (n_nodes (window), ==, 3);
 
   json_node_set_string (data, "You are a helpful assistant.");
   g_assert_true (afs_document_set_setting (doc, p, "data", data, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (afs_document_link (doc, p, "output", add, "x", FALSE, &error));
-  g_assert_nonnull (afs_document_link (doc, v, "output", add, "y", FALSE, &error));
-  g_assert_no_error (error);
+  n_links = afs_document_get_links (doc)->len;
+  canvas_action (window, "canvas.connect", g_variant_new ("(usus)", p, "output", add, "x"));
+  canvas_action (window, "canvas.connect", g_variant_new ("(usus)", v, "output", add, "y"));
+  g_assert_cmpuint (afs_document_get_links (doc)->len, ==, n_links + 2);
 }
 
 /* ---- tests ---- */
@@ -220,7 +297,7 @@ test_undo_redo_through_window (void)
   g_autoptr(JsonNode) role = json_node_new (JSON_NODE_VALUE);
   guint ids[1];
   double x = 300, y = 200;
-  const guint n_edits = 6;
+  const guint n_edits = 7;
 
   /* One edit of each kind, recording the document after each. */
   g_ptr_array_add (states, document_json (window));
@@ -228,6 +305,8 @@ test_undo_redo_through_window (void)
   g_ptr_array_add (states, document_json (window));
   ids[0] = 1;
   afs_document_move_nodes (doc, ids, &x, &y, 1);    /* move */
+  g_ptr_array_add (states, document_json (window));
+  canvas_action (window, "canvas.arrange", NULL);   /* layout */
   g_ptr_array_add (states, document_json (window));
   json_node_set_string (role, "system prompt");
   g_assert_true (afs_document_set_setting (doc, 1, "role", role, NULL)); /* setting */
@@ -300,9 +379,15 @@ test_save_open_round_trip (void)
   g_assert_cmpstr (afn_value_get_str (afn_variable_get_data (prompt), NULL), ==,
                    "You are a helpful assistant.");
 
-  /* Opening it elsewhere gives the same document. */
-  other = new_window ();
-  afs_window_open_file (other, file);
+  /* The file is a recent one now, and opening it from the recent list in
+   * another window gives the same document. */
+  {
+    g_autofree char *uri = g_file_get_uri (file);
+
+    g_assert_true (gtk_recent_manager_has_item (gtk_recent_manager_get_default (), uri));
+    other = new_window ();
+    activate (other, "open-recent", g_variant_new_string (uri));
+  }
   wait_idle (other);
   g_assert_false (has_dialog (other));
   g_assert_true (afs_document_equal (afs_window_get_document (window),
@@ -372,6 +457,12 @@ is_hostile (const char *name)
   return g_str_has_prefix (name, "hostile_");
 }
 
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
 static guint
 count_fixtures (gboolean hostile, GPtrArray *names)
 {
@@ -382,7 +473,7 @@ count_fixtures (gboolean hostile, GPtrArray *names)
   while ((name = g_dir_read_name (dir)) != NULL)
     if (g_str_has_suffix (name, ".hf") && is_hostile (name) == hostile)
       g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (names, compare_names);
   return names->len;
 }
 
@@ -485,6 +576,8 @@ test_hostile_fixture_keeps_document (void)
       wait_idle (window);
       g_assert_true (wait_for (has_dialog, window));
       dialogs = find_dialogs (window);
+      if (i == 0)
+        maybe_save_screenshot (dialogs->pdata[0], "open-error-dialog");
       body = adw_message_dialog_get_body (dialogs->pdata[0]);
       /* The message names the file. */
       g_assert_nonnull (strstr (body, names->pdata[i]));
@@ -622,9 +715,8 @@ test_drafts_recovered_after_crash (void)
   afs_window_offer_draft_recovery (window);
   g_assert_true (wait_for (has_dialog, window));
   dialogs = find_dialogs (window);
-  /* (A button press also closes the dialog; a response alone does not.) */
-  adw_message_dialog_response (dialogs->pdata[0], "restore");
-  gtk_window_destroy (dialogs->pdata[0]);
+  maybe_save_screenshot (dialogs->pdata[0], "restore-drafts-dialog");
+  respond (dialogs->pdata[0], "restore");
   wait_idle (window);
   {
     g_autoptr(GPtrArray) left = find_dialogs (window);
@@ -638,6 +730,139 @@ test_drafts_recovered_after_crash (void)
   g_assert_true (afs_window_get_modified (window));
   g_assert_true (wait_for (file_missing, orphan));
 
+  destroy_and_check (window);
+}
+
+static AdwMessageDialog *
+expect_one_dialog (AfsWindow *window)
+{
+  g_autoptr(GPtrArray) dialogs = NULL;
+
+  g_assert_true (wait_for (has_dialog, window));
+  dialogs = find_dialogs (window);
+  g_assert_cmpuint (dialogs->len, ==, 1);
+  return dialogs->pdata[0];
+}
+
+/* Closing with unsaved changes asks first: Cancel keeps the window, Save
+ * writes the file and then closes, Discard closes without saving. */
+static void
+test_close_prompts_for_unsaved_changes (void)
+{
+  AfsWindow *window = new_window ();
+  g_autofree char *dir = g_dir_make_tmp ("afs-close-XXXXXX", NULL);
+  g_autoptr(GFile) file = g_file_new_build_filename (dir, "closing.hf", NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) graph = NULL;
+  AdwMessageDialog *dialog;
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  build_small_graph (window);
+  afs_window_save_to_file (window, file);
+  wait_idle (window);
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("sum"));
+  g_assert_true (afs_window_get_modified (window));
+
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = expect_one_dialog (window);
+  maybe_save_screenshot (GTK_WINDOW (dialog), "save-changes-dialog");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "closing.hf"));
+  respond (dialog, "cancel");
+  g_assert_nonnull (weak);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = expect_one_dialog (window);
+  respond (dialog, "save");
+  g_assert_true (wait_for (is_null, &weak));
+  bytes = g_file_load_bytes (file, NULL, NULL, NULL);
+  graph = afs_session_read_bytes (bytes, NULL, NULL);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (graph), "nodes")),
+                    ==, 4);
+
+  window = new_window ();
+  weak = window;
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("sum"));
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = expect_one_dialog (window);
+  respond (dialog, "discard");
+  g_assert_true (wait_for (is_null, &weak));
+
+  g_file_delete (file, NULL, NULL);
+  g_rmdir (dir);
+}
+
+static GtkDropTarget *
+find_drop_target (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        return GTK_DROP_TARGET (controller);
+    }
+  return NULL;
+}
+
+/* A .hf file dropped on the window opens. */
+static void
+test_drop_file_opens_it (void)
+{
+  AfsWindow *window = new_window ();
+  g_autoptr(GFile) file = fixture ("list_of_variables.hf");
+  GtkDropTarget *target = find_drop_target (GTK_WIDGET (window));
+  GSList *files = g_slist_append (NULL, file);
+  GdkFileList *list = gdk_file_list_new_from_list (files);
+  GValue value = G_VALUE_INIT;
+  gboolean accepted = FALSE;
+
+  g_assert_nonnull (target);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, list);
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
+  g_value_unset (&value);
+  g_slist_free (files);
+  g_assert_true (accepted);
+  wait_idle (window);
+  g_assert_true (g_file_equal (afs_window_get_file (window), file));
+  g_assert_cmpuint (n_nodes (window), ==, 3);
+  destroy_and_check (window);
+}
+
+static gboolean
+has_window (gpointer data)
+{
+  return gtk_application_get_active_window (GTK_APPLICATION (app)) != NULL;
+}
+
+/* The first start opens the demo; later starts open an empty window. */
+static void
+test_first_run_opens_demo (void)
+{
+  GSettings *settings = afs_application_get_settings (app);
+  AfsWindow *window;
+
+  g_settings_set_boolean (settings, "first-run", TRUE);
+  g_application_activate (G_APPLICATION (app));
+  g_assert_true (wait_for (has_window, NULL));
+  window = AFS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  wait_idle (window);
+  g_assert_cmpuint (n_nodes (window), ==, 7);
+  g_assert_null (afs_window_get_file (window));
+  g_assert_false (afs_window_get_modified (window));
+  g_assert_false (g_settings_get_boolean (settings, "first-run"));
+  destroy_and_check (window);
+
+  g_application_activate (G_APPLICATION (app));
+  g_assert_true (wait_for (has_window, NULL));
+  window = AFS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  wait_idle (window);
+  g_assert_true (afs_window_is_pristine (window));
   destroy_and_check (window);
 }
 
@@ -717,6 +942,15 @@ test_preferences_window (void)
       }
   }
   g_assert_nonnull (prefs);
+  maybe_save_screenshot (prefs, "preferences");
+  /* The style follows the system unless a scheme is forced. */
+  g_assert_cmpint (adw_style_manager_get_color_scheme (adw_style_manager_get_default ()), ==,
+                   ADW_COLOR_SCHEME_DEFAULT);
+  g_settings_set_string (afs_application_get_settings (app), "color-scheme", "dark");
+  g_assert_true (adw_style_manager_get_dark (adw_style_manager_get_default ()));
+  g_settings_reset (afs_application_get_settings (app), "color-scheme");
+  g_assert_cmpint (adw_style_manager_get_color_scheme (adw_style_manager_get_default ()), ==,
+                   ADW_COLOR_SCHEME_DEFAULT);
   weak = prefs;
   g_object_add_weak_pointer (G_OBJECT (prefs), &weak);
   gtk_window_destroy (prefs);
@@ -765,6 +999,54 @@ isolate_home (void)
   return home;
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static void
+destroy_toplevel_and_check (GtkWindow *window)
+{
+  gpointer weak = window;
+
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_destroy (window);
+  g_assert_true (wait_for (is_null, &weak));
+}
+
+/* The shortcuts window (from gtk/help-overlay.ui) and the about window. */
+static void
+test_shortcuts_and_about_windows (void)
+{
+  AfsWindow *window = new_window ();
+  GtkWindow *shortcuts, *about;
+
+  activate (window, "show-help-overlay", NULL);
+  shortcuts = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (shortcuts);
+  maybe_save_screenshot (shortcuts, "shortcuts");
+  gtk_widget_set_visible (GTK_WIDGET (shortcuts), FALSE);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  g_assert_nonnull (about);
+  g_assert_cmpstr (adw_about_window_get_application_name (ADW_ABOUT_WINDOW (about)), ==, "Afnio Studio");
+  maybe_save_screenshot (about, "about");
+  destroy_toplevel_and_check (about);
+
+  destroy_and_check (window);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -792,8 +1074,12 @@ main (int argc, char *argv[])
   g_test_add_func ("/studio/app/grads-and-grad-fn", test_grads_and_grad_fn);
   g_test_add_func ("/studio/app/hostile-fixture-keeps-document", test_hostile_fixture_keeps_document);
   g_test_add_func ("/studio/app/drafts-recovered-after-crash", test_drafts_recovered_after_crash);
+  g_test_add_func ("/studio/app/close-prompts-for-unsaved-changes", test_close_prompts_for_unsaved_changes);
+  g_test_add_func ("/studio/app/drop-file-opens-it", test_drop_file_opens_it);
+  g_test_add_func ("/studio/app/first-run-opens-demo", test_first_run_opens_demo);
   g_test_add_func ("/studio/app/screenshot-demo", test_screenshot_demo);
   g_test_add_func ("/studio/app/preferences-window", test_preferences_window);
+  g_test_add_func ("/studio/app/shortcuts-and-about-windows", test_shortcuts_and_about_windows);
 
   ret = g_test_run ();
   g_object_unref (app);

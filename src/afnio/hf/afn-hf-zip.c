@@ -51,7 +51,7 @@ set_zip_error (int code, const char *member, GError **error)
 /* Inflates member @index, checking @budget while the bytes arrive: the
  * declared size is only used to refuse early, never trusted. */
 static GBytes *
-read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 *budget, GError **error)
+read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 limit, guint64 *budget, GError **error)
 {
   zip_stat_t st;
   zip_file_t *zf;
@@ -66,7 +66,7 @@ read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 *budget, G
     {
       g_set_error (error, AFN_HF_ERROR, AFN_HF_ERROR_TOO_LARGE,
                    _("“%s” would inflate to %" G_GUINT64_FORMAT " bytes, more than the limit of %" G_GUINT64_FORMAT),
-                   name, (guint64) st.size, *budget);
+                   name, (guint64) st.size, limit);
       return NULL;
     }
   zf = zip_fopen_index (za, index, 0);
@@ -79,7 +79,7 @@ read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 *budget, G
         {
           zip_fclose (zf);
           g_set_error (error, AFN_HF_ERROR, AFN_HF_ERROR_TOO_LARGE,
-                       _("“%s” inflates to more than the limit of %" G_GUINT64_FORMAT " bytes"), name, *budget);
+                       _("“%s” inflates to more than the limit of %" G_GUINT64_FORMAT " bytes"), name, limit);
           return NULL;
         }
       *budget -= (guint64) n;
@@ -156,7 +156,7 @@ hf_zip_read (GBytes *archive, const AfnHfLimits *limits, GBytes **data_pkl,
       return g_set_error (error, AFN_HF_ERROR, AFN_HF_ERROR_MISSING_MEMBER,
                           _("The archive has no “data.pkl”, so it is not a .hf file")), FALSE;
     }
-  pkl = read_member (za, (zip_uint64_t) pkl_index, DATA_PKL, &budget, error);
+  pkl = read_member (za, (zip_uint64_t) pkl_index, DATA_PKL, limits->max_inflated, &budget, error);
   if (pkl == NULL)
     {
       zip_discard (za);
@@ -169,7 +169,7 @@ hf_zip_read (GBytes *archive, const AfnHfLimits *limits, GBytes **data_pkl,
       GBytes *data;
       if (i == pkl_index || name == NULL)
         continue;
-      data = read_member (za, (zip_uint64_t) i, name, &budget, error);
+      data = read_member (za, (zip_uint64_t) i, name, limits->max_inflated, &budget, error);
       if (data == NULL)
         {
           zip_discard (za);

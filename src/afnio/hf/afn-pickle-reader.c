@@ -1110,8 +1110,9 @@ step (Reader *r, gboolean *stop)
   AfnValue *v;
 
   r->op_pos = r->pos;
-  if (!take (r, 1, &p))
+  if (r->pos >= r->len)
     return FAIL (r, AFN_HF_ERROR_TRUNCATED, _("The pickle ends without a STOP opcode (%" G_GSIZE_FORMAT " bytes)"), r->len);
+  p = r->data + r->pos++;
   op = *p;
   switch (op)
     {

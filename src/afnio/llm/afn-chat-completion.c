@@ -295,12 +295,15 @@ afn_chat_completion_async (AfnModelClient *client, GPtrArray *messages,
                            GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  ChatCall *call = g_new0 (ChatCall, 1);
-  g_autoptr(JsonObject) args = afn_llm_json_object_copy (completion_args);
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonObject) args = NULL;
+  ChatCall *call;
   GError *error = NULL;
 
   g_return_if_fail (AFN_IS_MODEL_CLIENT (client));
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  call = g_new0 (ChatCall, 1);
+  args = afn_llm_json_object_copy (completion_args);
   g_task_set_source_tag (task, afn_chat_completion_async);
   g_task_set_task_data (task, call, chat_call_free);
   if (!prepare_call (call, messages, inputs, &error))

@@ -355,13 +355,13 @@ fill_samples (AfnEvaluatorBackward *node, Scored *s, AfnVariable *prediction, Af
     }
 }
 
+/* The explanation is set once the outputs are made (make_outputs()). */
 static AfnEvaluatorBackward *
-node_new (const char *name, Scored *s, const char *explanation, AfnVariable *prediction)
+node_new (const char *name, Scored *s, AfnVariable *prediction)
 {
   AfnEvaluatorBackward *node = g_object_new (AFN_TYPE_EVALUATOR_BACKWARD, NULL);
 
   afn_node_set_name (AFN_NODE (node), name);
-  node->explanation = g_strdup (explanation);
   node->prediction_role = g_strdup (afn_variable_get_role (prediction));
   node->batch = s->batch;
   node->integral = s->integral;
@@ -417,8 +417,7 @@ deterministic (const char *node_name, AfnVariable *prediction, AfnVariable *targ
   g_ptr_array_add (inputs, target);
   if (afn_node_should_record ((AfnVariable **) inputs->pdata, inputs->len))
     {
-      node = node_new (node_name, &s, "", prediction);
-      g_clear_pointer (&node->explanation, g_free);
+      node = node_new (node_name, &s, prediction);
       node->prediction_index = 0;
       node->target_index = 1;
       fill_samples (node, &s, prediction, target);
@@ -612,9 +611,8 @@ parse_verdict (const char *reply, guint sample, double *score, gboolean *integra
 static AfnEvaluatorBackward *
 judge_node (JudgeCall *call, GPtrArray *replies, GPtrArray *reasonings)
 {
-  AfnEvaluatorBackward *node = node_new ("LMJudgeEvaluatorBackward0", &call->s, "", call->prediction);
+  AfnEvaluatorBackward *node = node_new ("LMJudgeEvaluatorBackward0", &call->s, call->prediction);
 
-  g_clear_pointer (&node->explanation, g_free);
   node->judge = TRUE;
   node->eval_mode = call->eval_mode;
   node->prediction_index = call->prediction_index;
@@ -693,12 +691,15 @@ afn_lm_judge_evaluator_async (AfnModelClient *client, GPtrArray *messages,
                               GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  JudgeCall *call = g_new0 (JudgeCall, 1);
-  g_autoptr(JsonObject) args = afn_llm_json_object_copy (completion_args);
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonObject) args = NULL;
+  JudgeCall *call;
   GError *error = NULL;
 
   g_return_if_fail (AFN_IS_MODEL_CLIENT (client) && AFN_IS_VARIABLE (prediction));
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  call = g_new0 (JudgeCall, 1);
+  args = afn_llm_json_object_copy (completion_args);
   g_task_set_source_tag (task, afn_lm_judge_evaluator_async);
   g_task_set_task_data (task, call, judge_call_free);
   call->prediction = g_object_ref (prediction);

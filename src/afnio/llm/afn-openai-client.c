@@ -839,7 +839,7 @@ afn_openai_client_chat_async (AfnModelClient      *client,
   req = g_new0 (Request, 1);
   req->body = build_body (self, messages, args, &req->body_len);
   req->model = g_strdup (request_model (self, args));
-  req->reply = g_string_sized_new (1024);
+  req->reply = g_string_new (NULL);
   req->link.data = task;
   g_task_set_task_data (task, req, (GDestroyNotify) request_free);
 
@@ -1065,6 +1065,82 @@ afn_openai_client_new (const char *base_url,
                        "base-url", base_url,
                        "model", model != NULL ? model : "gpt-4o-mini",
                        NULL);
+}
+
+static gboolean
+arg_string (JsonObject  *args,
+            const char  *name,
+            const char **out,
+            GError     **error)
+{
+  JsonNode *node = args != NULL ? json_object_get_member (args, name) : NULL;
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Client argument “%s” must be a string"), name);
+      return FALSE;
+    }
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+static gboolean
+arg_number (JsonObject  *args,
+            const char  *name,
+            double      *out,
+            GError     **error)
+{
+  JsonNode *node = args != NULL ? json_object_get_member (args, name) : NULL;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if ((json_node_get_value_type (node) != G_TYPE_INT64
+       && json_node_get_value_type (node) != G_TYPE_DOUBLE)
+      || json_node_get_double (node) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Client argument “%s” must be a non-negative number"), name);
+      return FALSE;
+    }
+  *out = json_node_get_double (node);
+  return TRUE;
+}
+
+AfnOpenAIClient *
+afn_openai_client_new_from_args (const char  *model,
+                                 JsonObject  *client_args,
+                                 GError     **error)
+{
+  g_autoptr(AfnOpenAIClient) self = NULL;
+  const char *api_key, *base_url, *organization;
+  double cap = DEFAULT_MAX_CONCURRENCY, timeout = DEFAULT_TIMEOUT_MS / 1000.0;
+  double connect_timeout = DEFAULT_CONNECT_TIMEOUT_MS / 1000.0, retries = DEFAULT_MAX_ATTEMPTS - 1;
+
+  if (!arg_string (client_args, "api_key", &api_key, error)
+      || !arg_string (client_args, "base_url", &base_url, error)
+      || !arg_string (client_args, "organization", &organization, error)
+      || !arg_number (client_args, "max_concurrency", &cap, error)
+      || !arg_number (client_args, "timeout", &timeout, error)
+      || !arg_number (client_args, "connect_timeout", &connect_timeout, error)
+      || !arg_number (client_args, "max_retries", &retries, error))
+    return NULL;
+  if (model != NULL && g_str_has_prefix (model, "openai/"))
+    model += strlen ("openai/");
+
+  self = afn_openai_client_new (base_url, model);
+  if (api_key != NULL)
+    afn_openai_client_set_api_key (self, api_key);
+  if (organization != NULL)
+    afn_openai_client_set_organization (self, organization);
+  afn_openai_client_set_max_concurrency (self, (guint) CLAMP (cap, 1, 4096));
+  afn_openai_client_set_timeouts (self, (guint) (connect_timeout * 1000), (guint) (timeout * 1000));
+  afn_openai_client_set_retry (self, (guint) MIN (retries, 100) + 1, self->retry_base_ms,
+                               self->retry_max_ms);
+  return g_steal_pointer (&self);
 }
 
 void

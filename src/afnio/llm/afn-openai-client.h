@@ -21,6 +21,15 @@ G_DECLARE_FINAL_TYPE (AfnOpenAIClient, afn_openai_client, AFN, OPENAI_CLIENT, GO
  * it, and let it complete, from that context only. */
 AfnOpenAIClient *afn_openai_client_new (const char *base_url, const char *model);
 
+/* Transfer full. A client from afnio's client args, a JSON object with any of
+ * "api_key", "base_url", "organization", "max_concurrency", "timeout"
+ * (seconds per attempt), "connect_timeout" (seconds), "max_retries" (retries
+ * after the first attempt). @model is the default model ("openai/" is
+ * stripped). NULL with G_IO_ERROR_INVALID_ARGUMENT naming a member of the
+ * wrong type. */
+AfnOpenAIClient *afn_openai_client_new_from_args (const char *model, JsonObject *client_args,
+                                                  GError **error);
+
 /* @api_key NULL or "" sends no Authorization header (local servers). The key
  * is kept only in memory: no property returns it, no error contains it. */
 void        afn_openai_client_set_api_key (AfnOpenAIClient *self, const char *api_key);

@@ -638,15 +638,16 @@ json_to_value (JsonNode *node)
   switch (json_node_get_node_type (node))
     {
     case JSON_NODE_OBJECT:
-      out = afn_value_new_dict ();
-      for (GList *l = json_object_get_members (json_node_get_object (node)), *m = l; m != NULL; m = m->next)
-        {
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr(GList) members = json_object_get_members (object);
+
+        out = afn_value_new_dict ();
+        for (GList *m = members; m != NULL; m = m->next)
           afn_value_dict_set_take (out, str_value (m->data),
-                                   json_to_value (json_object_get_member (json_node_get_object (node), m->data)));
-          if (m->next == NULL)
-            g_list_free (l);
-        }
-      return out;
+                                   json_to_value (json_object_get_member (object, m->data)));
+        return out;
+      }
     case JSON_NODE_ARRAY:
       out = afn_value_new_list ();
       for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)

@@ -90,7 +90,10 @@ afs_document_to_json_node (AfsDocument *self)
   g_hash_table_iter_init (&iter, afs_document_get_extras (self));
   while (g_hash_table_iter_next (&iter, &name, &value))
     json_object_set_member (root, name, json_node_copy (value));
-  return json_node_init_object (json_node_alloc (), root);
+  JsonNode *node = json_node_alloc ();
+
+  json_node_take_object (json_node_init (node, JSON_NODE_OBJECT), root);
+  return node;
 }
 
 static char *
@@ -418,8 +421,8 @@ afs_document_copy_nodes (AfsDocument *self, const guint *ids, guint n_ids)
   for (guint i = 0; i < all->len; i++)
     if (g_hash_table_contains (keep, GUINT_TO_POINTER (afs_graph_node_get_id (all->pdata[i]))))
       g_ptr_array_add (nodes, all->pdata[i]);
-  root = json_node_init_object (json_node_alloc (),
-                                graph_to_json (CLIP_FORMAT, nodes, afs_document_get_links (self), keep));
+  root = json_node_init (json_node_alloc (), JSON_NODE_OBJECT);
+  json_node_take_object (root, graph_to_json (CLIP_FORMAT, nodes, afs_document_get_links (self), keep));
   return node_to_text (root, FALSE);
 }
 

@@ -98,20 +98,6 @@ show_inspector_change_cb (GSimpleAction *action, GVariant *state, gpointer user_
   g_simple_action_set_state (action, state);
 }
 
-static void
-add_node_action_cb (GSimpleAction *action, GVariant *param, gpointer user_data)
-{
-  AfsWindow *self = AFS_WINDOW (user_data);
-  g_autoptr(GError) error = NULL;
-  GPtrArray *nodes = afs_document_get_nodes (self->document);
-  /* New nodes go on a diagonal so that they do not hide each other. */
-  double offset = 40.0 * (nodes->len % 10);
-
-  if (afs_document_add_node (self->document, g_variant_get_string (param, NULL),
-                             80.0 + offset, 80.0 + offset, NULL, &error) == NULL)
-    afs_window_show_toast (self, error->message);
-}
-
 static const GActionEntry win_actions[] = {
   { "open", open_action_cb },
   { "open-recent", open_recent_action_cb, "s" },
@@ -119,7 +105,6 @@ static const GActionEntry win_actions[] = {
   { "save-as", save_as_action_cb },
   { "undo", undo_action_cb },
   { "redo", redo_action_cb },
-  { "add-node", add_node_action_cb, "s" },
   { "run", run_action_cb },
   { "backward", run_action_cb },
   { "step", run_action_cb },

@@ -346,7 +346,8 @@ afs_window_save_to_file (AfsWindow *self, GFile *file)
   data->self = g_object_ref (self);
   data->file = g_object_ref (file);
   data->serial = self->draft_serial;
-  data->close_after = GPOINTER_TO_INT (g_object_steal_data (G_OBJECT (self), "close-after-save"));
+  data->close_after = self->close_after_save;
+  self->close_after_save = FALSE;
   afs_window_set_busy (self, TRUE);
   afs_session_save_async (file, graph, self->cancellable, save_ready_cb, data);
 }
@@ -370,7 +371,7 @@ save_as_response_cb (GtkNativeDialog *dialog, int response, AfsWindow *self)
       afs_window_save_to_file (self, file);
     }
   else
-    g_object_set_data (G_OBJECT (self), "close-after-save", NULL);
+    self->close_after_save = FALSE;
   g_object_unref (dialog);
 }
 
@@ -397,7 +398,7 @@ ask_save_location (AfsWindow *self)
 void
 afs_window_run_save (AfsWindow *self, gboolean save_as, gboolean close_after)
 {
-  g_object_set_data (G_OBJECT (self), "close-after-save", GINT_TO_POINTER (close_after));
+  self->close_after_save = close_after;
   if (!save_as && self->file != NULL)
     afs_window_save_to_file (self, self->file);
   else

@@ -20,6 +20,7 @@ struct _AfsWindow
   guint          busy;          /* open/save operations in flight */
   gboolean       restored;      /* a recovered draft counts as unsaved */
   gboolean       close_confirmed;
+  gboolean       close_after_save; /* "Save" in the closing prompt */
 
   /* Drafts */
   GFile         *draft_file;

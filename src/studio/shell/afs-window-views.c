@@ -38,6 +38,13 @@ afs_window_views_init (AfsWindow *self)
   gtk_box_append (self->inspector_slot, self->inspector);
 }
 
+GtkWidget *
+afs_window_get_canvas (AfsWindow *self)
+{
+  g_return_val_if_fail (AFS_IS_WINDOW (self), NULL);
+  return self->canvas;
+}
+
 gboolean
 afs_window_has_canvas (AfsWindow *self)
 {

@@ -188,6 +188,10 @@ save_changes_response_cb (AdwMessageDialog *dialog,
                           const char       *response,
                           AfsWindow        *self)
 {
+  /* The dialog may outlive this window (its response signal holds it), so
+   * it must stop pointing at the window before the window can go. */
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), NULL);
+  gtk_window_destroy (GTK_WINDOW (dialog));
   if (g_str_equal (response, "save"))
     afs_window_run_save (self, FALSE, TRUE);
   else if (g_str_equal (response, "discard"))

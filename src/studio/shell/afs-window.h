@@ -47,6 +47,9 @@ void         afs_window_offer_draft_recovery (AfsWindow *self);
 /* Renders the canvas as it is shown now (transfer full), or NULL when it
  * has no size yet. For screenshots and tests. */
 GdkTexture  *afs_window_snapshot_canvas (AfsWindow *self);
+/* The canvas showing the document (transfer none); its actions are in the
+ * "canvas" group (see afs-canvas.h). */
+GtkWidget   *afs_window_get_canvas (AfsWindow *self);
 /* TRUE when the window embeds the node-editor canvas (FALSE while it shows
  * a placeholder). */
 gboolean     afs_window_has_canvas (AfsWindow *self);

@@ -13,9 +13,12 @@ int
 main (int argc, char *argv[])
 {
   g_autoptr(AfsApplication) app = NULL;
+  /* AFS_LOCALEDIR points an uninstalled or relocated build at its
+   * message catalogues (e.g. a `meson install --destdir` tree). */
+  const char *localedir = g_getenv ("AFS_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

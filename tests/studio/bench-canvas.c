@@ -1,0 +1,237 @@
+/* bench-canvas.c: the `canvas` benchmark. A generated graph of 2,000 nodes
+ * and 3,000 links is saved as document JSON, opened (timed to the first
+ * painted frame), then panned and zoomed for a few hundred frames. Each
+ * frame's work is timed from the frame clock: from its "update" phase to
+ * the end of "after-paint" (snapshot + render).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <time.h>
+#include "afs-canvas.h"
+#include "canvas-test-util.h"
+
+#define N_NODES 2000
+#define N_DATA 500
+#define N_FRAMES 360
+
+typedef struct {
+  AfsCanvas *canvas;
+  GArray *frame_ms;
+  GArray *cpu_ms;
+  gint64 frame_start;
+  gint64 cpu_start;
+  gint64 open_start;
+  double open_s;
+  guint frame;
+  gboolean animating;
+  gboolean done;
+} Bench;
+
+/* 500 data nodes, then 1,500 ops (add, sum, exact match) each fed by two
+ * earlier nodes: 3,000 links, acyclic by construction. */
+static char *
+generate_graph (void)
+{
+  g_autoptr(AfsDocument) doc = afs_document_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  static const char *ops[] = { "add", "sum", "exact_match_evaluator" };
+  static const char *inputs[][2] = { { "x", "y" }, { "xs", "xs" }, { "prediction", "target" } };
+  guint ids[N_NODES];
+
+  for (guint i = 0; i < N_NODES; i++)
+    {
+      guint op = i % 3;
+      const char *kind = i < N_DATA ? (i % 5 ? "variable" : "parameter") : ops[op];
+      g_autoptr(JsonObject) settings = NULL;
+
+      if (i < N_DATA)
+        {
+          g_autofree char *data = g_strdup_printf ("sample text %u for the benchmark", i);
+          g_autofree char *role = g_strdup_printf ("input %u", i);
+
+          settings = json_object_new ();
+          json_object_set_string_member (settings, "data", data);
+          json_object_set_string_member (settings, "role", role);
+        }
+      ids[i] = afs_graph_node_get_id (afs_document_add_node (doc, kind, 0, 0, settings, NULL));
+      if (i < N_DATA)
+        continue;
+      for (guint k = 0; k < 2; k++)
+        {
+          AfsLink *link = NULL;
+
+          while (!link)
+            {
+              guint j = g_rand_int_range (rand, MAX (0, (int) i - 300), i);
+              AfsGraphNode *src = afs_document_get_node (doc, ids[j]);
+              const char *out = ((AfsPort *) afs_graph_node_get_outputs (src)->pdata[0])->name;
+
+              link = afs_document_link (doc, ids[j], out, ids[i], inputs[op][k], FALSE, NULL);
+            }
+        }
+    }
+  g_assert_cmpuint (afs_document_get_links (doc)->len, ==, 3000);
+  afs_document_auto_layout (doc, NULL, NULL);
+  return afs_document_to_json (doc, FALSE);
+}
+
+static int
+compare_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* This thread's CPU time, to tell our work from waiting on a busy machine. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static void
+update_cb (GdkFrameClock *clock, Bench *b)
+{
+  b->frame_start = g_get_monotonic_time ();
+  b->cpu_start = thread_cpu_us ();
+}
+
+static void
+after_paint_cb (GdkFrameClock *clock, Bench *b)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (b->open_start && b->open_s == 0)
+    {
+      b->open_s = (now - b->open_start) / 1e6;
+      return;
+    }
+  if (b->animating && b->frame_start)
+    {
+      double ms = (now - b->frame_start) / 1000.0;
+      double cpu = (thread_cpu_us () - b->cpu_start) / 1000.0;
+
+      g_array_append_val (b->frame_ms, ms);
+      g_array_append_val (b->cpu_ms, cpu);
+    }
+  b->frame_start = 0;
+}
+
+/* Pans at full size, zooms out until the whole graph shows, then zooms
+ * back in past 1:1 while panning. */
+static gboolean
+tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  Bench *b = data;
+  double t = (double) b->frame / N_FRAMES;
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  double zoom;
+
+  if (b->frame >= N_FRAMES)
+    {
+      b->done = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+  if (t < 0.33)
+    zoom = 1.0;
+  else if (t < 0.66)
+    zoom = 1.0 - (t - 0.33) / 0.33 * 0.93;
+  else
+    zoom = 0.07 + (t - 0.66) / 0.34 * 1.5;
+  afs_canvas_zoom_at (b->canvas, zoom, w / 2.0, h / 2.0);
+  afs_canvas_pan (b->canvas, 9.0, 4.0 * sin (b->frame / 20.0));
+  b->animating = TRUE;
+  b->frame++;
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *json = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AfsDocument) doc = NULL;
+  GtkWidget *window;
+  GdkFrameClock *clock;
+  Bench b = { 0 };
+  gsize len;
+  double *ms;
+  guint nodes_drawn, links_drawn;
+
+  gtk_init ();
+  adw_init ();
+  json = generate_graph ();
+  path = g_build_filename (g_get_tmp_dir (), "afs-bench-canvas.json", NULL);
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+
+  window = gtk_window_new ();
+  b.canvas = AFS_CANVAS (afs_canvas_new ());
+  b.frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  b.cpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (b.canvas));
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_UNTIL (gtk_widget_get_mapped (window) && gtk_widget_get_width (GTK_WIDGET (b.canvas)) > 0, 5000);
+  spin (200);
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (b.canvas));
+  g_signal_connect (clock, "update", G_CALLBACK (update_cb), &b);
+  g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &b);
+
+  /* Open: read the file, parse, show, first frame. */
+  b.open_start = g_get_monotonic_time ();
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  doc = afs_document_new ();
+  if (!afs_document_load_json (doc, contents, len, &error))
+    g_error ("%s", error->message);
+  afs_canvas_set_document (b.canvas, doc);
+  afs_canvas_center_on (b.canvas, 400, 400);
+  WAIT_UNTIL (b.open_s > 0, 10000);
+
+  gtk_widget_add_tick_callback (GTK_WIDGET (b.canvas), tick_cb, &b, NULL);
+  WAIT_UNTIL (b.done, 120000);
+  spin (100);
+  afs_canvas_get_draw_stats (b.canvas, &nodes_drawn, &links_drawn);
+
+  for (guint phase = 0; phase < 3; phase++)
+    {
+      static const char *names[] = { "pan at 100%", "zoom out to 7%", "zoom in to 157%" };
+      guint from = b.frame_ms->len * phase / 3, to = b.frame_ms->len * (phase + 1) / 3;
+      g_autoptr(GArray) part = g_array_new (FALSE, FALSE, sizeof (double));
+      g_autoptr(GArray) cpu = g_array_new (FALSE, FALSE, sizeof (double));
+
+      g_array_append_vals (part, &g_array_index (b.frame_ms, double, from), to - from);
+      g_array_append_vals (cpu, &g_array_index (b.cpu_ms, double, from), to - from);
+      g_array_sort (part, compare_double);
+      g_array_sort (cpu, compare_double);
+      g_print ("# %s: frame median %.2f ms (CPU %.2f ms)\n", names[phase],
+               g_array_index (part, double, part->len / 2), g_array_index (cpu, double, cpu->len / 2));
+    }
+  g_array_sort (b.frame_ms, compare_double);
+  g_array_sort (b.cpu_ms, compare_double);
+  g_print ("# frame CPU time in this thread: median %.2f ms, p95 %.2f ms\n",
+           g_array_index (b.cpu_ms, double, b.cpu_ms->len / 2),
+           g_array_index (b.cpu_ms, double, (guint) (b.cpu_ms->len * 0.95)));
+  ms = (double *) b.frame_ms->data;
+  g_print ("# %u frames timed; last frame drew %u nodes and %u wires\n",
+           b.frame_ms->len, nodes_drawn, links_drawn);
+  g_print ("BENCH canvas_frame_median_ms %.2f ms\n", ms[b.frame_ms->len / 2]);
+  g_print ("BENCH canvas_frame_p95_ms %.2f ms\n", ms[(guint) (b.frame_ms->len * 0.95)]);
+  g_print ("BENCH canvas_open_s %.3f s\n", b.open_s);
+
+  g_unlink (path);
+  g_array_unref (b.frame_ms);
+  g_array_unref (b.cpu_ms);
+  gtk_window_destroy (GTK_WINDOW (window));
+  return 0;
+}
