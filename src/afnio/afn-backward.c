@@ -555,6 +555,7 @@ typedef struct {
   guint          edge_start;
   guint          n_edges;
   const AfnEdge *edges;
+  GPtrArray     *shown;   /* for "backward-finished" listeners, else NULL */
 } Emit;
 
 static void
@@ -564,6 +565,8 @@ emit_cb (gpointer emit_data, guint input, AfnVariable *grad)
   gint target;
 
   g_return_if_fail (input < emit->n_edges);
+  if (emit->shown != NULL)
+    afn_node_result_add_take (emit->shown, input, g_object_ref (grad));
   target = g_array_index (emit->bw->edge_targets, gint, emit->edge_start + input);
   if (target < 0)
     {
@@ -579,15 +582,21 @@ static void
 run_direct (Backward *bw, guint index, AfnDirectBackwardFunc direct, GPtrArray *grad_outputs)
 {
   Task *task = task_at (bw, index);
-  Emit emit = { bw, (guint64) index + 1, task->edge_start, 0, NULL };
+  Emit emit = { bw, (guint64) index + 1, task->edge_start, 0, NULL, NULL };
   GError *error = NULL;
 
   emit.edges = afn_node_peek_edges (task->object, &emit.n_edges);
+  /* Progress displays see what the node sent, as for other nodes. */
+  if (g_signal_has_handler_pending (task->object, g_signal_lookup ("backward-finished", AFN_TYPE_NODE), 0, TRUE))
+    emit.shown = afn_node_new_result (task->object);
   if (!direct (task->object, grad_outputs, emit_cb, &emit, &error))
     {
+      g_clear_pointer (&emit.shown, g_ptr_array_unref);
       fail (bw, error);
       return;
     }
+  afn_node_emit_backward_finished (task->object, emit.shown, NULL);
+  g_clear_pointer (&emit.shown, g_ptr_array_unref);
   for (guint e = 0; e < emit.n_edges; e++)
     mark_delivered (bw, g_array_index (bw->edge_targets, gint, emit.edge_start + e));
 }
@@ -634,7 +643,6 @@ run_task (Backward *bw, guint index, gboolean is_root)
   if (afn_node_get_direct_backward (node) != NULL)
     {
       run_direct (bw, index, afn_node_get_direct_backward (node), grad_outputs);
-      afn_node_emit_backward_finished (node, NULL, NULL);
     }
   else if (!afn_node_has_sync_backward (node))
     run_async (bw, index, grad_outputs);

@@ -352,6 +352,35 @@ test_backward_pipeline (void)
   g_assert_false (afs_runner_get_busy (runner));
 }
 
+static void
+test_document_reload (void)
+{
+  g_autoptr(AfsDocument) doc = load_demo ("text-pipeline.json");
+  g_autoptr(AfsRunner) runner = afs_runner_new (doc, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *other =
+    "{\"format\": \"afnio-studio-graph\", \"version\": 1, \"nodes\": ["
+    "{\"id\": 1, \"kind\": \"parameter\", \"x\": 0, \"y\": 0, \"settings\": {\"data\": \"v2\", \"role\": \"p\", \"requires_grad\": true}}],"
+    "\"links\": [], \"history\": {\"1\": [{\"step\": 1, \"role\": \"p\", \"before\": \"v1\", \"after\": \"v2\", "
+    "\"feedback\": \"be v2\", \"undone\": false}]}}";
+  g_autoptr(AfsParamChange) change = NULL;
+
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_nonnull (afs_runner_get_output (runner, 1, "output"));
+  /* Another graph in the same document: no stale results, its history. */
+  g_assert_true (afs_document_load_json (doc, other, -1, &error));
+  g_assert_no_error (error);
+  g_assert_null (afs_runner_get_output (runner, 1, "output"));
+  g_assert_cmpint (state_of (runner, 1), ==, AFS_NODE_STATE_IDLE);
+  g_assert_null (afs_runner_get_node_run (runner, 7));
+  g_assert_cmpuint (g_list_model_get_n_items (afs_runner_get_history (runner, 1)), ==, 1);
+  change = g_list_model_get_item (afs_runner_get_history (runner, 1), 0);
+  g_assert_cmpstr (afs_param_change_get_before (change), ==, "v1");
+  g_assert_cmpstr (afs_param_change_get_feedback (change), ==, "be v2");
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_cmpstr (out_text (runner, 1, "output"), ==, "v2");
+}
+
 /* ---- language models ---- */
 
 typedef struct {
@@ -900,6 +929,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/runner/cache-reuse-clear", test_cache_reuse);
   g_test_add_func ("/studio/runner/run-to-from-here", test_run_to_from);
   g_test_add_func ("/studio/runner/backward-pipeline", test_backward_pipeline);
+  g_test_add_func ("/studio/runner/document-reload", test_document_reload);
   g_test_add_data_func ("/studio/runner/demo-replay/sentiment", "sentiment.json", test_demo_replay);
   g_test_add_data_func ("/studio/runner/demo-replay/translation", "translation.json", test_demo_replay);
 #define ADD(name, fn) g_test_add ("/studio/runner/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
