@@ -486,6 +486,86 @@ test_reuse_and_clear (Fixture *fx, gconstpointer data)
   g_assert_cmpint (canvas_state (fx, fx->eval), ==, AFS_RUN_STATE_NONE);
 }
 
+static AdwMessageDialog *
+find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+static GtkTextView *
+find_text_view (GtkWidget *widget)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkTextView *found = GTK_IS_TEXT_VIEW (c) ? GTK_TEXT_VIEW (c) : find_text_view (c);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Backward (F6) asks for feedback in a dialog; typed text becomes the
+ * starting gradient, shown as "your feedback". */
+static void
+test_backward_dialog (Fixture *fx, gconstpointer data)
+{
+  AdwMessageDialog *dialog;
+  GtkTextView *view;
+  GListModel *grads;
+  gboolean found = FALSE;
+
+  add_sentiment_rules (fx);
+  activate_and_wait (fx, FALSE, "run", NULL);
+  g_assert_true (fx->ok);
+
+  /* Cancel changes nothing. */
+  g_action_group_activate_action (G_ACTION_GROUP (fx->window), "backward", NULL);
+  iterate ();
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "cancel");
+  iterate ();
+  g_assert_false (afs_run_controller_get_busy (fx->controller));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fx->window), "backward", NULL);
+  iterate ();
+  dialog = find_dialog ();
+  g_assert_nonnull (dialog);
+  view = find_text_view (GTK_WIDGET (dialog));
+  g_assert_nonnull (view);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "Only lowercase labels count.", -1);
+  fx->finished = FALSE;
+  adw_message_dialog_response (dialog, "backward");
+  g_assert_true (wait_for (is_finished, fx));
+  g_assert_true (fx->ok);
+
+  /* The evaluator's explanation holds the user's words. */
+  afs_run_controller_focus_node (fx->controller, fx->eval);
+  grads = afs_gradients_panel_get_model (afs_run_controller_get_gradients_panel (fx->controller));
+  for (guint i = 0; i < g_list_model_get_n_items (grads); i++)
+    {
+      g_autoptr(AfnVariable) grad = g_list_model_get_item (grads, i);
+      g_autofree char *text = afs_dup_variable_text (grad);
+      g_autofree char *origin = afs_gradients_panel_dup_origin (
+        afs_run_controller_get_gradients_panel (fx->controller), i);
+
+      if (strstr (text, "Only lowercase labels count."))
+        {
+          found = TRUE;
+          g_assert_cmpstr (origin, ==, "your feedback");
+        }
+    }
+  g_assert_true (found);
+}
+
 static char *
 isolate_home (void)
 {
@@ -522,6 +602,7 @@ main (int argc, char *argv[])
   ADD ("stop-mid-run", test_stop_mid_run);
   ADD ("server-error", test_server_error);
   ADD ("reuse-and-clear", test_reuse_and_clear);
+  ADD ("backward-dialog", test_backward_dialog);
   ret = g_test_run ();
   g_object_unref (app);
   return ret;
