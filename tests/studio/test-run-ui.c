@@ -337,6 +337,10 @@ test_run_backward_step (Fixture *fx, gconstpointer data)
       g_assert_cmpuint (selected->len, ==, 1);
       g_assert_cmpuint (g_array_index (selected, guint, 0), ==, fx->prompt);
     }
+    /* The panels still show the chat completion's chain. */
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tree)), >=, 2);
+    afs_run_controller_show_page (fx->controller, "gradfn");
+    screenshot (fx, "run-ui-gradfn.png");
   }
 
   /* Step (F7): the prompt changes; the diff shows what. */
