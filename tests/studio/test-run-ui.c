@@ -570,6 +570,78 @@ test_backward_dialog (Fixture *fx, gconstpointer data)
   g_assert_true (found);
 }
 
+static gboolean
+window_idle (gpointer data)
+{
+  return !afs_window_get_busy (data);
+}
+
+/* Record mode keeps the replies in the session; the saved session then
+ * replays them with no server at all. The mode selector drives the runner. */
+static void
+test_record_save_replay (Fixture *fx, gconstpointer data)
+{
+  GSettings *settings = afs_application_get_settings (app);
+  GtkDropDown *selector = GTK_DROP_DOWN (afs_run_controller_get_mode_selector (fx->controller));
+  AfsRunner *runner = afs_run_controller_get_runner (fx->controller);
+  g_autofree char *dir = g_dir_make_tmp ("afs-run-ui-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "recorded.hf", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  FakeRule down = { .match = FAKE_MATCH_ALWAYS, .fault = FAKE_FAULT_SERVER_ERROR };
+  AfsWindow *second;
+  AfsRunController *controller2;
+  gpointer weak;
+  guint requests;
+
+  add_sentiment_rules (fx);
+  gtk_drop_down_set_selected (selector, 2);
+  {
+    g_autofree char *mode = g_settings_get_string (settings, "run-mode");
+    g_assert_cmpstr (mode, ==, "record");
+  }
+  g_assert_cmpint (afs_model_settings_get_mode (afs_runner_get_settings (runner)), ==, AFS_RUN_MODE_RECORD);
+  {
+    g_autoptr(GVariant) state = g_action_group_get_action_state (G_ACTION_GROUP (fx->window), "run-mode");
+    g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "record");
+  }
+  activate_and_wait (fx, FALSE, "run", NULL);
+  g_assert_true (fx->ok);
+  g_assert_cmpuint (afn_replay_client_get_n_recordings (afs_runner_get_recordings (runner)), >=, 3);
+
+  afs_window_save_to_file (fx->window, file);
+  g_assert_true (wait_for (window_idle, fx->window));
+  g_assert_true (g_file_query_exists (file, NULL));
+
+  /* The server is down now: replay must not need it. */
+  fake_server_clear_rules (fx->server);
+  fake_server_add_rule (fx->server, &down);
+  requests = fake_server_get_request_count (fx->server);
+  g_action_group_activate_action (G_ACTION_GROUP (fx->window), "run-mode", g_variant_new_string ("replay"));
+  g_assert_cmpuint (gtk_drop_down_get_selected (selector), ==, 1);
+
+  second = afs_window_new (app);
+  gtk_window_present (GTK_WINDOW (second));
+  afs_window_open_file (second, file);
+  g_assert_true (wait_for (window_idle, second));
+  controller2 = AFS_RUN_CONTROLLER (afs_window_get_run_controller (second));
+  fx->finished = FALSE;
+  g_signal_connect (controller2, "finished", G_CALLBACK (finished_cb), fx);
+  g_action_group_activate_action (G_ACTION_GROUP (second), "run", NULL);
+  g_assert_true (wait_for (is_finished, fx));
+  g_assert_true (fx->ok);
+  g_assert_cmpuint (fake_server_get_request_count (fx->server), ==, requests);
+  g_assert_cmpint (afs_canvas_get_node_run_state (AFS_CANVAS (second->canvas), fx->chat), ==,
+                   AFS_RUN_STATE_DONE);
+
+  weak = second;
+  g_object_add_weak_pointer (G_OBJECT (second), &weak);
+  second->close_confirmed = TRUE;
+  gtk_window_destroy (GTK_WINDOW (second));
+  g_assert_true (wait_for (is_null, &weak));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static char *
 isolate_home (void)
 {
@@ -607,6 +679,7 @@ main (int argc, char *argv[])
   ADD ("server-error", test_server_error);
   ADD ("reuse-and-clear", test_reuse_and_clear);
   ADD ("backward-dialog", test_backward_dialog);
+  ADD ("record-save-replay", test_record_save_replay);
   ret = g_test_run ();
   g_object_unref (app);
   return ret;
