@@ -408,6 +408,7 @@ test_stop_mid_run (Fixture *fx, gconstpointer data)
   g_assert_true (afs_run_controller_get_busy (fx->controller));
   g_assert_true (action_enabled (fx, "stop"));
   g_assert_false (action_enabled (fx, "run"));
+  screenshot (fx, "run-ui-running.png");
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "stop", NULL);
   g_assert_true (wait_for (is_finished, fx));
   g_assert_false (fx->ok);
