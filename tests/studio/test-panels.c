@@ -134,7 +134,9 @@ test_gradients_origin (void)
   GtkWidget *panel = g_object_ref_sink (afs_gradients_panel_new ());
   g_autofree char *origin = NULL;
 
-  g_assert_true (afn_variable_append_grad (x, afn_variable_new_str ("g", "feedback to x", FALSE), &error));
+  g_autoptr(AfnVariable) g = afn_variable_new_str ("g", "feedback to x", FALSE);
+
+  g_assert_true (afn_variable_append_grad (x, g, &error));
   g_assert_no_error (error);
   afs_gradients_panel_set_variable (AFS_GRADIENTS_PANEL (panel), x, NULL);
   afs_gradients_panel_set_origin_func (AFS_GRADIENTS_PANEL (panel), origin_cb,
@@ -217,7 +219,7 @@ static gboolean
 wait_until (gboolean (*cond) (gpointer), gpointer data)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (10000, timeout_cb, &timed_out);
+  guint id = g_timeout_add (30000, timeout_cb, &timed_out);
 
   while (!cond (data) && !timed_out)
     g_main_context_iteration (NULL, TRUE);

@@ -52,7 +52,7 @@ static gboolean
 wait_for (gboolean (*cond) (gpointer), gpointer data)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (20000, timeout_cb, &timed_out);
+  guint id = g_timeout_add (60000, timeout_cb, &timed_out);
 
   while (!cond (data) && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -400,7 +400,7 @@ static void
 test_stop_mid_run (Fixture *fx, gconstpointer data)
 {
   add_sentiment_rules (fx);
-  fake_server_set_latency (fx->server, 3000);
+  fake_server_set_latency (fx->server, 15000);
 
   fx->finished = FALSE;
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "run", NULL);
@@ -422,7 +422,7 @@ test_stop_mid_run (Fixture *fx, gconstpointer data)
   fake_server_set_latency (fx->server, 0);
   activate_and_wait (fx, FALSE, "run", NULL);
   g_assert_true (fx->ok);
-  fake_server_set_latency (fx->server, 3000);
+  fake_server_set_latency (fx->server, 15000);
   fx->finished = FALSE;
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "backward-with-feedback",
                                   g_variant_new_string (""));
