@@ -88,6 +88,9 @@ void           afn_node_set_accumulate_flag (AfnNode *self);
 /* The "backward-started" / "backward-finished" signals (see afn-node.h). */
 void           afn_node_emit_backward_started (AfnNode *self);
 void           afn_node_emit_backward_finished (AfnNode *self, GPtrArray *result, const GError *error);
+/* TRUE when someone listens to backward-finished, so the fast path knows to
+ * collect what it emits. */
+gboolean       afn_node_has_backward_finished_handler (AfnNode *self);
 
 /* AccumulateGrad ------------------------------------------------------- */
 

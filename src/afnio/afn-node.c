@@ -188,6 +188,12 @@ afn_node_emit_backward_started (AfnNode *self)
   g_signal_emit (self, signals[SIGNAL_BACKWARD_STARTED], 0);
 }
 
+gboolean
+afn_node_has_backward_finished_handler (AfnNode *self)
+{
+  return g_signal_has_handler_pending (self, signals[SIGNAL_BACKWARD_FINISHED], 0, FALSE);
+}
+
 void
 afn_node_emit_backward_finished (AfnNode *self, GPtrArray *result, const GError *error)
 {

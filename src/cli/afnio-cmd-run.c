@@ -310,6 +310,7 @@ afnio_cmd_run (int argc, char **argv)
   GError *error = NULL;
   int status;
 
+  g_set_prgname ("afnio run");
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_description (context,
     _("The API key is read from $OPENAI_API_KEY. Sessions pin their own models for\n"

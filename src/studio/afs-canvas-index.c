@@ -34,7 +34,7 @@ bucket_key (int bx, int by)
 {
   gint64 *key = g_new (gint64, 1);
 
-  *key = ((gint64) bx << 32) | (guint32) by;
+  *key = (gint64) (((guint64) (guint32) bx << 32) | (guint32) by);
   return key;
 }
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """`afnio run` on a demo in replay mode leaves a file in which Python finds
-the grads and the changed Parameter.
+the grads and the changed Parameter. With the fake server, live and record
+modes read the same settings from flags and environment variables.
 
 Python's own pickle loads data.pkl with stand-in classes named like afnio's
-(nothing from afnio is needed). Usage: check-afnio-run.py AFNIO DEMO.hf
+(nothing from afnio is needed).
+Usage: check-afnio-run.py AFNIO DEMO.hf [FAKE_SERVER RULES.json]
 """
 import json
 import os
@@ -45,8 +47,60 @@ def fail(message):
     sys.exit(1)
 
 
+def load_result(path):
+    with zipfile.ZipFile(path) as z:
+        return pickle.loads(z.read("data.pkl")), json.loads(z.read("afnio-studio/graph.json"))
+
+
+def check_server_modes(afnio, demo, server_path, rules):
+    """Record with --base-url and the key from $OPENAI_API_KEY, then live from
+    $AFNIO_BASE_URL/$AFNIO_MODE: both reach the server and change the prompt."""
+    server = subprocess.Popen([server_path, "--rules", rules, "--api-key", "sk-test-key"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().strip()
+        with tempfile.TemporaryDirectory() as tmp:
+            recorded = os.path.join(tmp, "recorded.hf")
+            env = dict(os.environ, OPENAI_API_KEY="sk-test-key")
+            env.pop("AFNIO_MODE", None)
+            proc = subprocess.run([afnio, "run", demo, "--mode", "record", "--base-url", url,
+                                   "--step", "--out", recorded], capture_output=True, text=True, env=env)
+            if proc.returncode != 0:
+                fail("record mode failed: " + proc.stderr + proc.stdout)
+            variables, graph = load_result(recorded)
+            if "reply with exactly one lowercase word" not in variables["system_prompt"]._data.lower():
+                fail("record mode did not step: %r" % variables["system_prompt"]._data)
+            if len(graph["recordings"]) < 11:
+                fail("record mode kept %d recordings" % len(graph["recordings"]))
+            if "sk-test-key" in open(recorded, "rb").read().decode("latin-1"):
+                fail("the API key was written to the session")
+
+            live = os.path.join(tmp, "live.hf")
+            env = dict(os.environ, OPENAI_API_KEY="sk-test-key", AFNIO_BASE_URL=url, AFNIO_MODE="live")
+            proc = subprocess.run([afnio, "run", demo, "--backward", "--out", live],
+                                  capture_output=True, text=True, env=env)
+            if proc.returncode != 0 or "(mode live)" not in proc.stdout:
+                fail("live mode failed: " + proc.stderr + proc.stdout)
+            if "sk-test-key" in proc.stdout + proc.stderr:
+                fail("the API key was printed")
+
+            env["OPENAI_API_KEY"] = "sk-wrong"
+            proc = subprocess.run([afnio, "run", demo, "--out", live], capture_output=True, text=True, env=env)
+            if proc.returncode != 1 or "sk-wrong" in proc.stdout + proc.stderr:
+                fail("a wrong key must fail without being shown: " + proc.stderr)
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    requests = int(err.split(":")[1].split()[0])
+    if requests < 15:
+        fail("the server saw only %d requests" % requests)
+    print("ok - record and live modes against the fake server (%d requests)" % requests)
+
+
 def main():
     afnio, demo = sys.argv[1], sys.argv[2]
+    if len(sys.argv) == 5:
+        check_server_modes(afnio, demo, sys.argv[3], sys.argv[4])
     with open(demo, "rb") as f:
         original = f.read()
     with tempfile.TemporaryDirectory() as tmp:

@@ -33,6 +33,34 @@ first_evaluator (AfsDocument *doc)
   return 0;
 }
 
+static gint
+compare_keys (gconstpointer a, gconstpointer b)
+{
+  JsonObject *x = json_node_get_object (*(JsonNode **) a);
+  JsonObject *y = json_node_get_object (*(JsonNode **) b);
+
+  return g_strcmp0 (json_object_get_string_member (x, "key"), json_object_get_string_member (y, "key"));
+}
+
+/* Replies arrive in any order: sorted by key, the file only changes when
+ * the recordings do. */
+static void
+sort_recordings (AfsDocument *doc)
+{
+  JsonArray *array = json_node_get_array (afs_document_get_extra (doc, "recordings"));
+  g_autoptr(GPtrArray) items = g_ptr_array_new ();
+  g_autoptr(JsonArray) sorted = json_array_new ();
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_ptr_array_add (items, json_array_get_element (array, i));
+  g_ptr_array_sort (items, compare_keys);
+  for (guint i = 0; i < items->len; i++)
+    json_array_add_element (sorted, json_node_copy (g_ptr_array_index (items, i)));
+  json_node_set_array (node, sorted);
+  afs_document_set_extra (doc, "recordings", node);
+}
+
 static gboolean
 record (AfsRunner *runner, guint evaluator, GError **error)
 {
@@ -90,6 +118,7 @@ main (int argc, char **argv)
   if (!afs_runner_undo_step (runner, &error))
     goto fail;
   afs_document_set_extra (doc, "history", NULL);
+  sort_recordings (doc);
 
   json = afs_document_to_json (doc, TRUE);
   if (!g_file_set_contents (argv[2], json, -1, &error))

@@ -598,6 +598,64 @@ test_cancel (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (out_text (runner, 6, "output"), ==, "RedRed");
 }
 
+static void
+backward_running_cb (AfsRunner *runner, guint id, GCancellable *cancellable)
+{
+  if (afs_node_run_get_backward_state (afs_runner_get_node_run (runner, id)) == AFS_BACKWARD_STATE_RUNNING &&
+      afs_node_kind_is_data (afs_graph_node_get_kind (afs_document_get_node (afs_runner_get_document (runner), id))) == FALSE)
+    g_cancellable_cancel (cancellable);
+}
+
+static void
+test_backward_cancel (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(AfsDocument) doc = two_questions ();
+  g_autoptr(AfsRunner) runner = afs_runner_new (doc, fx->settings);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  FakeRule hang = { .match = FAKE_MATCH_LAST_USER, .pattern = "How should the", .fault = FAKE_FAULT_HANG };
+  gulong handler;
+
+  fake_server_add_rule (fx->server, &hang);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Blue");
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_no_error (error);
+
+  handler = g_signal_connect (runner, "node-state-changed", G_CALLBACK (backward_running_cb), cancellable);
+  afs_runner_backward_async (runner, 6, "output", "Be brief.", cancellable, result_cb, &result);
+  g_assert_false (afs_runner_backward_finish (runner, wait_for (&result), &error));
+  g_signal_handler_disconnect (runner, handler);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  /* No gradient anywhere, no progress marks left, not busy. */
+  g_assert_false (afs_runner_get_busy (runner));
+  g_assert_cmpuint (n_grads (runner, 1, "output"), ==, 0);
+  for (guint id = 1; id <= 6; id++)
+    g_assert_cmpint (bstate_of (runner, id), ==, AFS_BACKWARD_STATE_NONE);
+  {
+    g_autoptr(GArray) links = afs_runner_dup_feedback_links (runner);
+    g_assert_cmpuint (links->len, ==, 0);
+  }
+
+  /* And it works when the server answers. */
+  fake_server_clear_rules (fx->server);
+  add_rule (fx, FAKE_MATCH_LAST_USER, "How should the system prompt change?", "Say one word.");
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Blue");
+  g_assert_true (afs_runner_backward (runner, 6, "output", "Be brief.", NULL, &error));
+  g_assert_no_error (error);
+  /* The prompt fed both completions: one gradient from each. */
+  g_assert_cmpuint (n_grads (runner, 1, "output"), ==, 2);
+  {
+    guint a = afs_runner_get_grad_source (runner, 1, "output", 0);
+    guint b = afs_runner_get_grad_source (runner, 1, "output", 1);
+    g_assert_true ((a == 4 && b == 5) || (a == 5 && b == 4));
+  }
+  g_assert_true (afs_runner_link_carried_feedback (runner, 1));
+  g_assert_true (afs_runner_link_carried_feedback (runner, 3));
+  g_assert_false (afs_runner_link_carried_feedback (runner, 2));
+}
+
 /* ---- the sentiment demo, live ---- */
 
 #define SENTIMENT_PROMPT_BEFORE "Classify the sentiment of the review."
@@ -936,6 +994,7 @@ main (int argc, char **argv)
   ADD ("lm-forward", test_lm_forward);
   ADD ("node-error", test_node_error);
   ADD ("cancel", test_cancel);
+  ADD ("backward-cancel", test_backward_cancel);
   ADD ("sentiment-live-backward-step-undo", test_sentiment_live);
   ADD ("record-replay", test_record_replay);
   ADD ("test-connection", test_connection);

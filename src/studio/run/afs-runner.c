@@ -1371,5 +1371,7 @@ afs_runner_store_in_document (AfsRunner *self)
   json_object_set_object_member (root, "variables", variables);
   json_node_take_object (root_node, root);
   afs_document_set_extra (self->document, AFNIO_EXTRA, root_node);
-  store_recordings (self);
+  sync_recordings (self);
+  if (afn_replay_client_get_n_recordings (self->recordings) > 0)
+    store_recordings (self);
 }
