@@ -162,7 +162,7 @@ sync_node (AfsRunController *self, guint id)
   if (preview)
     g_string_append (line, preview);
   if (afs_node_run_get_total_tokens (run) > 0)
-    g_string_append_printf (line, "  · %" G_GINT64_FORMAT " tok · $%.4f",
+    g_string_append_printf (line, "%s%" G_GINT64_FORMAT " tok · $%.4f", line->len ? " · " : "",
                             afs_node_run_get_total_tokens (run), afs_node_run_get_cost (run));
   afs_canvas_set_node_run_state (self->canvas, id, state, message);
   afs_canvas_set_node_output_preview (self->canvas, id, line->len ? line->str : NULL);
@@ -916,6 +916,8 @@ build_side_panel (AfsRunController *self)
   GtkWidget *switcher = adw_view_switcher_new ();
   AdwViewStackPage *page;
 
+  /* Wide enough for the five page names and readable gradients. */
+  gtk_widget_set_size_request (box, 330, -1);
   self->stack = adw_view_stack_new ();
   gtk_widget_set_vexpand (self->stack, TRUE);
   self->output = afs_output_panel_new ();
