@@ -111,6 +111,10 @@ void      afn_value_dict_set_take (AfnValue *self, AfnValue *key, AfnValue *valu
 /* Appends @key and @value (both taken) without looking for an equal key:
  * for callers (the .hf reader) that already know @key is new. */
 void      afn_value_dict_append_take (AfnValue *self, AfnValue *key, AfnValue *value);
+/* Appends @n items (LIST, TUPLE) or @n key/value pairs given as 2*@n
+ * alternating values (DICT, ORDERED_DICT, without looking for equal keys),
+ * taking ownership of all of them, with one allocation: for loaders. */
+void      afn_value_extend_take (AfnValue *self, AfnValue **items, guint n);
 /* Looks up a string key; transfer none; NULL when absent. */
 AfnValue *afn_value_dict_lookup (const AfnValue *self, const char *key);
 /* ORDERED_DICT attributes (a DICT), nullable, transfer none / take. */

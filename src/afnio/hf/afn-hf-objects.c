@@ -179,8 +179,21 @@ hf_utf8_valid (const guint8 *s, gsize len)
 
   while (i < len)
     {
-      guint8 c = s[i];
+      guint8 c;
       guint need;
+
+      /* ASCII runs, eight bytes at a time. */
+      while (len - i >= 8)
+        {
+          guint64 w;
+          memcpy (&w, s + i, 8);
+          if (w & G_GUINT64_CONSTANT (0x8080808080808080))
+            break;
+          i += 8;
+        }
+      if (i >= len)
+        break;
+      c = s[i];
       guint8 lo = 0x80, hi = 0xBF;
 
       if (c < 0x80)
@@ -241,45 +254,64 @@ check_state (AfnValue *state, const char *what, GError **error)
   return FALSE;
 }
 
-/* The grads as the engine wants them, or NULL when @list holds anything
- * else (then the py_state keeps it as it was). */
-static GPtrArray *
-grads_from_list (AfnValue *list)
+static gboolean
+all_variables (AfnValue *list)
 {
-  GPtrArray *grads;
-
-  if (list == NULL || afn_value_kind (list) != AFN_VALUE_LIST)
-    return NULL;
-  grads = g_ptr_array_new ();
-  for (guint i = 0; i < afn_value_n_items (list); i++)
+  for (guint i = 0, n = afn_value_n_items (list); i < n; i++)
     {
       AfnValue *item = afn_value_get_item (list, i);
       if (afn_value_kind (item) != AFN_VALUE_OBJECT || !AFN_IS_VARIABLE (afn_value_get_object (item)))
-        {
-          g_ptr_array_unref (grads);
-          return NULL;
-        }
-      g_ptr_array_add (grads, afn_value_get_object (item));
+        return FALSE;
     }
-  return grads;
+  return TRUE;
+}
+
+HfVarKey
+hf_key_cache_var_key (HfKeyCache *cache, guint position, AfnValue *key)
+{
+  gsize len;
+  const char *s;
+  HfVarKey k;
+
+  if (cache != NULL && position < HF_KEY_CACHE_SIZE && cache->key[position] == key)
+    return cache->kind[position];
+  s = afn_value_get_str (key, &len);
+  k = hf_var_key (s, len);
+  if (cache != NULL && position < HF_KEY_CACHE_SIZE)
+    {
+      g_clear_pointer (&cache->key[position], afn_value_unref);
+      cache->key[position] = afn_value_ref (key);
+      cache->kind[position] = k;
+    }
+  return k;
+}
+
+void
+hf_key_cache_clear (HfKeyCache *cache)
+{
+  for (guint i = 0; i < HF_KEY_CACHE_SIZE; i++)
+    g_clear_pointer (&cache->key[i], afn_value_unref);
 }
 
 AfnValue *
-hf_build_variable (GType type, AfnValue *state, GError **error)
+hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **error)
 {
   AfnValue *slot[HF_N_VKEYS] = { NULL, };
   g_autoptr(AfnValue) none = NULL;
-  g_autoptr(GPtrArray) grads = NULL;
   g_autoptr(AfnVariable) variable = NULL;
-  AfnValue *data;
+  AfnValue *data, *grads;
 
-  if (!check_state (state, "Variable", error))
-    return NULL;
-  for (guint i = 0; i < afn_value_n_items (state); i++)
+  if (afn_value_kind (state) != AFN_VALUE_DICT)
+    return check_state (state, "Variable", error), NULL;
+  for (guint i = 0, n = afn_value_n_items (state); i < n; i++)
     {
-      gsize len;
-      const char *key = afn_value_get_str (afn_value_get_key (state, i), &len);
-      HfVarKey k = hf_var_key (key, len);
+      AfnValue *key = afn_value_get_key (state, i);
+      HfVarKey k;
+      /* Cached keys were strings; only new ones need checking. */
+      if ((cache == NULL || i >= HF_KEY_CACHE_SIZE || cache->key[i] != key) &&
+          afn_value_kind (key) != AFN_VALUE_STR)
+        return check_state (state, "Variable", error), NULL;
+      k = hf_key_cache_var_key (cache, i, key);
       if (k != HF_VKEY_OTHER)
         slot[k] = afn_value_get_item (state, i);
     }
@@ -307,9 +339,11 @@ hf_build_variable (GType type, AfnValue *state, GError **error)
     afn_variable_set_is_leaf_raw (variable, hf_value_truthy (slot[HF_VKEY_IS_LEAF]));
   if (slot[HF_VKEY_RETAIN_GRAD] != NULL)
     afn_variable_set_retain_grad_raw (variable, hf_value_truthy (slot[HF_VKEY_RETAIN_GRAD]));
-  grads = grads_from_list (slot[HF_VKEY_GRAD]);
-  if (grads != NULL && grads->len > 0)
-    afn_variable_set_grads (variable, grads, NULL);
+  /* The list goes to the engine only if it holds nothing but Variables. */
+  grads = slot[HF_VKEY_GRAD];
+  if (grads != NULL && afn_value_kind (grads) == AFN_VALUE_LIST && all_variables (grads))
+    for (guint i = 0, n = afn_value_n_items (grads); i < n; i++)
+      afn_variable_append_grad (variable, afn_value_get_object (afn_value_get_item (grads, i)), NULL);
   afn_variable_set_py_state (variable, state);
   return afn_value_new_object (variable);
 }

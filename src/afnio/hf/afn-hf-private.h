@@ -65,9 +65,22 @@ HfNodeKey   hf_node_key (const char *s, gsize len);
 AfnValue   *hf_var_key_value (HfVarKey key);     /* transfer none */
 AfnValue   *hf_node_key_value (HfNodeKey key);   /* transfer none */
 
+/* Remembers which key each position of the last __dict__ held: every
+ * Variable in a file has the same key objects, so classifying them is a
+ * pointer comparison. Holds references; clear with hf_key_cache_clear(). */
+#define HF_KEY_CACHE_SIZE 16
+typedef struct {
+  AfnValue *key[HF_KEY_CACHE_SIZE];
+  int       kind[HF_KEY_CACHE_SIZE];
+} HfKeyCache;
+
+HfVarKey    hf_key_cache_var_key (HfKeyCache *cache, guint position, AfnValue *key);
+void        hf_key_cache_clear (HfKeyCache *cache);
+
 /* Builds an engine object from its pickled __dict__ (@state, a DICT).
- * The state is kept as the object's py_state. Transfer full. */
-AfnValue   *hf_build_variable (GType type, AfnValue *state, GError **error);
+ * The state is kept as the object's py_state. @cache may be NULL.
+ * Transfer full. */
+AfnValue   *hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **error);
 AfnValue   *hf_build_node (AfnValue *state, GError **error);
 
 /* Python truthiness of a stored flag. */

@@ -186,7 +186,7 @@ afn_hf_document_load (GFile *file, const AfnHfLimits *limits, GCancellable *canc
       limits = &defaults;
     }
   bytes = read_file (file, limits->max_inflated, cancellable, error);
-  if (bytes == NULL)
+  if (bytes == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
   return afn_hf_document_load_bytes (bytes, limits, error);
 }
@@ -198,7 +198,7 @@ afn_hf_document_save (AfnHfDocument *self, GFile *file, GCancellable *cancellabl
 
   g_return_val_if_fail (self != NULL && G_IS_FILE (file), FALSE);
   bytes = afn_hf_document_save_bytes (self, error);
-  if (bytes == NULL)
+  if (bytes == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   /* g_file_replace_contents() writes a temporary file and renames it. */
   return g_file_replace_contents (file, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),

@@ -49,9 +49,13 @@ typedef struct {
   AfnValue     *none;
   AfnValue     *true_;
   AfnValue     *false_;
+  AfnValue     *empty_tuple;   /* () is one object, as in CPython */
   AfnValue     *small_ints[256];
   AfnValue     *classes[HF_N_GLOBALS];
   GHashTable   *dict_index; /* dict -> GHashTable of its keys, for big dicts */
+  AfnValue     *known_keys[HF_KEY_CACHE_SIZE]; /* a key sequence known to be distinct */
+  guint         n_known_keys;
+  HfKeyCache    key_cache;
   GError      **error;
 } Reader;
 
@@ -593,12 +597,51 @@ find_key_linear (AfnValue *dict, AfnValue *key)
 /* Sets the pairs stack[start..sp) into @dict, as SETITEM(S) do. Python dict
  * semantics (a repeated key replaces the value) hold, and big dicts (a state
  * dict of 10,000 Variables) get a key index so loading stays linear. */
+/* Every Variable's __dict__ is set from the same key objects: when a fresh
+ * dict gets exactly the key sequence last checked, no key can repeat. */
+static gboolean
+same_as_known_keys (Reader *r, guint start)
+{
+  guint n = (r->sp - start) / 2;
+
+  if (n != r->n_known_keys)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (r->stack[start + 2 * i] != r->known_keys[i])
+      return FALSE;
+  return TRUE;
+}
+
+static void
+remember_keys (Reader *r, AfnValue *dict, guint start)
+{
+  guint n = (r->sp - start) / 2;
+
+  for (guint i = 0; i < r->n_known_keys; i++)
+    afn_value_unref (r->known_keys[i]);
+  r->n_known_keys = 0;
+  if (n > HF_KEY_CACHE_SIZE || afn_value_n_items (dict) != 0)
+    return;
+  for (guint i = 0; i < n; i++)
+    r->known_keys[i] = afn_value_ref (r->stack[start + 2 * i]);
+  r->n_known_keys = n;
+}
+
 static void
 dict_set_pairs (Reader *r, AfnValue *dict, guint start)
 {
   guint n0 = afn_value_n_items (dict);
   GHashTable *index = NULL;
   gboolean simple = TRUE;
+
+  if (r->sp == start)
+    return;
+  if (n0 == 0 && r->n_known_keys > 0 && same_as_known_keys (r, start))
+    {
+      afn_value_extend_take (dict, r->stack + start, (r->sp - start) / 2);
+      r->sp = start;
+      return;
+    }
 
   for (guint i = start; i < r->sp && simple; i += 2)
     simple = simple_key (r->stack[i]);
@@ -630,6 +673,22 @@ dict_set_pairs (Reader *r, AfnValue *dict, guint start)
           for (guint i = 0; i < n0; i++)
             g_hash_table_add (index, afn_value_get_key (dict, i));
           g_hash_table_insert (r->dict_index, afn_value_ref (dict), index);
+        }
+    }
+  if (index == NULL && n0 == 0)
+    {
+      /* A fresh small dict: if its keys are all distinct, they are the
+       * sequence to recognise next time. */
+      gboolean distinct = TRUE;
+      for (guint i = start; i < r->sp && distinct; i += 2)
+        for (guint k = start; k < i && distinct; k += 2)
+          distinct = !simple_key_equal (r->stack[i], r->stack[k]);
+      if (distinct)
+        {
+          remember_keys (r, dict, start);
+          afn_value_extend_take (dict, r->stack + start, (r->sp - start) / 2);
+          r->sp = start;
+          return;
         }
     }
   for (guint i = start; i < r->sp; i += 2)
@@ -703,8 +762,8 @@ op_appends (Reader *r, guint start)
       release_items (r, start);
       return corrupt (r, _("items appended to something that is not a list"));
     }
-  for (guint i = start; i < r->sp; i++)
-    afn_value_append_take (list, r->stack[i]);
+  if (r->sp > start)
+    afn_value_extend_take (list, r->stack + start, r->sp - start);
   r->sp = start;
   return TRUE;
 }
@@ -714,8 +773,8 @@ static AfnValue *
 collect (Reader *r, guint start, AfnValueKind kind)
 {
   AfnValue *v = kind == AFN_VALUE_TUPLE ? afn_value_new_tuple () : afn_value_new_list ();
-  for (guint i = start; i < r->sp; i++)
-    afn_value_append_take (v, r->stack[i]);
+  if (r->sp > start)
+    afn_value_extend_take (v, r->stack + start, r->sp - start);
   r->sp = start;
   return v;
 }
@@ -936,7 +995,7 @@ finish_pending (Reader *r, AfnValue *placeholder, AfnValue *state)
     real = hf_build_node (state, r->error);
   else
     real = hf_build_variable (p.cls == HF_GLOBAL_PARAMETER ? AFN_TYPE_PARAMETER : AFN_TYPE_VARIABLE,
-                              state, r->error);
+                              state, &r->key_cache, r->error);
   if (real == NULL)
     return FALSE;
   g_array_remove_index (r->pending, i - 1);
@@ -1173,7 +1232,7 @@ step (Reader *r, gboolean *stop)
     case '}':
       return push (r, afn_value_new_dict ());
     case ')':
-      return push (r, afn_value_new_tuple ());
+      return push (r, afn_value_ref (r->empty_tuple));
     case 0x85:
     case 0x86:
     case 0x87:
@@ -1414,6 +1473,7 @@ reader_clear (Reader *r)
   afn_value_unref (r->none);
   afn_value_unref (r->true_);
   afn_value_unref (r->false_);
+  afn_value_unref (r->empty_tuple);
   for (guint i = 0; i < 256; i++)
     if (r->small_ints[i] != NULL)
       afn_value_unref (r->small_ints[i]);
@@ -1422,6 +1482,9 @@ reader_clear (Reader *r)
       afn_value_unref (r->classes[i]);
   g_hash_table_unref (r->dict_index);
   g_ptr_array_unref (r->shared);
+  for (guint i = 0; i < r->n_known_keys; i++)
+    afn_value_unref (r->known_keys[i]);
+  hf_key_cache_clear (&r->key_cache);
 }
 
 AfnValue *
@@ -1447,6 +1510,7 @@ afn_pickle_loads (const guint8 *data, gsize len, const AfnHfLimits *limits,
   r.none = afn_value_new_none ();
   r.true_ = afn_value_new_bool (TRUE);
   r.false_ = afn_value_new_bool (FALSE);
+  r.empty_tuple = afn_value_new_tuple ();
   r.dict_index = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) afn_value_unref, index_free_cb);
 
   if (len == 0)

@@ -9,6 +9,7 @@
 
 #include "afn-hf-private.h"
 #include "afn-variable-private.h"
+#include "afn-engine-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -32,6 +33,11 @@ typedef struct {
   guint    next_index;  /* the memo's length */
 
   GHashTable *globals;  /* "module\nname" -> memo index + 1 */
+  HfKeyCache keys;
+  gconstpointer key_ptr[HF_KEY_CACHE_SIZE];   /* memo indices of __dict__ keys by position */
+  guint    key_index[HF_KEY_CACHE_SIZE];
+  GType    class_type[4];   /* the classes last written, and their memo index */
+  guint    class_index[4];
   guint    depth;
   GError **error;
 } Writer;
@@ -107,7 +113,7 @@ memo_insert (Writer *w, gconstpointer key, guint index)
 {
   gsize i;
 
-  if ((w->n_used + 1) * 2 > w->n_slots)
+  if ((w->n_used + 1) * 3 > w->n_slots * 2)
     {
       Slot *old = w->slots;
       gsize n_old = w->n_slots;
@@ -606,7 +612,7 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
       return TRUE;
     case HF_VKEY_DATA:
       {
-        AfnValue *data = afn_variable_get_data (variable);
+        AfnValue *data = afn_variable_peek_data (variable);
         return save (w, stored != NULL && afn_value_equal (stored, data) ? stored : data);
       }
     case HF_VKEY_ROLE:
@@ -614,11 +620,11 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
         return save (w, stored);
       return save_cstr (w, afn_variable_get_role (variable));
     case HF_VKEY_REQUIRES_GRAD:
-      if (same_flag (stored, afn_variable_get_requires_grad (variable)) ||
+      if (same_flag (stored, afn_variable_peek_requires_grad (variable)) ||
           (stored != NULL && afn_value_kind (stored) == AFN_VALUE_INT &&
-           hf_value_truthy (stored) == afn_variable_get_requires_grad (variable)))
+           hf_value_truthy (stored) == afn_variable_peek_requires_grad (variable)))
         return save (w, stored);
-      save_bool (w, afn_variable_get_requires_grad (variable));
+      save_bool (w, afn_variable_peek_requires_grad (variable));
       return TRUE;
     case HF_VKEY_RETAIN_GRAD:
       if (same_flag (stored, afn_variable_retains_grad (variable)))
@@ -626,9 +632,9 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
       save_bool (w, afn_variable_retains_grad (variable));
       return TRUE;
     case HF_VKEY_IS_LEAF:
-      if (same_flag (stored, afn_variable_is_leaf (variable)))
+      if (same_flag (stored, afn_variable_peek_is_leaf (variable)))
         return save (w, stored);
-      save_bool (w, afn_variable_is_leaf (variable));
+      save_bool (w, afn_variable_peek_is_leaf (variable));
       return TRUE;
     case HF_VKEY_GRAD:
       if (same_grads (stored, variable))
@@ -636,13 +642,13 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
       return save_grads (w, variable);
     case HF_VKEY_OUTPUT_NR:
       if (stored != NULL && afn_value_kind (stored) == AFN_VALUE_INT &&
-          afn_value_get_int (stored) == afn_variable_get_output_nr (variable))
+          afn_value_get_int (stored) == afn_variable_peek_output_nr (variable))
         return save (w, stored);
-      save_int (w, afn_variable_get_output_nr (variable));
+      save_int (w, afn_variable_peek_output_nr (variable));
       return TRUE;
     case HF_VKEY_GRAD_FN:
       {
-        AfnNode *fn = afn_variable_get_grad_fn (variable);
+        AfnNode *fn = afn_variable_peek_grad_fn (variable);
         if (stored != NULL && ((fn == NULL && afn_value_kind (stored) == AFN_VALUE_NONE) ||
                                (afn_value_kind (stored) == AFN_VALUE_OBJECT && afn_value_get_object (stored) == (gpointer) fn)))
           return save (w, stored);
@@ -659,10 +665,21 @@ save_var_value (Writer *w, AfnVariable *variable, HfVarKey key, AfnValue *stored
     }
 }
 
+/* Attribute names repeat in every object's __dict__ at the same position:
+ * their memo index is remembered by position, with no hashing. */
 static gboolean
-save_key (Writer *w, AfnValue *key)
+save_key (Writer *w, guint position, AfnValue *key)
 {
-  return save_str (w, key);
+  if (position < HF_KEY_CACHE_SIZE && w->key_ptr[position] == key)
+    {
+      put_memo_index (w, 'h', 'j', w->key_index[position]);
+      return TRUE;
+    }
+  if (!save_str (w, key))
+    return FALSE;
+  if (position < HF_KEY_CACHE_SIZE && memo_lookup (w, key, &w->key_index[position]))
+    w->key_ptr[position] = key;
+  return TRUE;
 }
 
 static gboolean
@@ -682,9 +699,10 @@ save_var_state (Writer *w, AfnVariable *variable)
     {
       AfnValue *key = state != NULL ? afn_value_get_key (state, i) : hf_var_key_value (i);
       AfnValue *stored = state != NULL ? afn_value_get_item (state, i) : NULL;
-      gsize len;
-      const char *k = afn_value_get_str (key, &len);
-      if (!save_key (w, key) || !save_var_value (w, variable, state != NULL ? hf_var_key (k, len) : i, stored))
+      HfVarKey k = state == NULL ? (HfVarKey) i
+                   : i < HF_KEY_CACHE_SIZE && w->keys.key[i] == key ? (HfVarKey) w->keys.kind[i]
+                   : hf_key_cache_var_key (&w->keys, i, key);
+      if (!save_key (w, i, key) || !save_var_value (w, variable, k, stored))
         return FALSE;
     }
   put1 (w, n == 1 ? 's' : 'u');
@@ -791,11 +809,43 @@ save_node_state (Writer *w, AfnNode *node)
       AfnValue *stored = state != NULL ? afn_value_get_item (state, i) : NULL;
       gsize len;
       const char *k = afn_value_get_str (key, &len);
-      if (!save_key (w, key) || !save_node_value (w, node, state != NULL ? hf_node_key (k, len) : i, stored))
+      if (!save_key (w, i, key) || !save_node_value (w, node, state != NULL ? hf_node_key (k, len) : i, stored))
         return FALSE;
     }
   put1 (w, n == 1 ? 's' : 'u');
   return TRUE;
+}
+
+/* The GLOBAL of an object's class, remembered by GType: every Variable in
+ * a state dict names the same class. */
+static void
+save_class (Writer *w, GType type, const char *python_class)
+{
+  g_autofree char *module = NULL;
+  g_autofree char *name = NULL;
+  guint slot = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (w->class_type); i++)
+    {
+      if (w->class_type[i] == type)
+        {
+          put_memo_index (w, 'h', 'j', w->class_index[i]);
+          return;
+        }
+      if (w->class_type[i] == 0)
+        {
+          slot = i;
+          break;
+        }
+    }
+  split_class (python_class, &module, &name);
+  save_global (w, module, name);
+  if (w->class_type[slot] == 0)
+    {
+      g_autofree char *key = g_strconcat (hf_module_py2 (module), "\n", name, "\n", NULL);
+      w->class_type[slot] = type;
+      w->class_index[slot] = GPOINTER_TO_UINT (g_hash_table_lookup (w->globals, key)) - 1;
+    }
 }
 
 /* copyreg.__reduce_ex__(2): GLOBAL cls, (), NEWOBJ, then __dict__ + BUILD. */
@@ -811,17 +861,14 @@ save_object (Writer *w, GObject *object)
   if (AFN_IS_VARIABLE (object))
     {
       AfnVariableClass *klass = AFN_VARIABLE_GET_CLASS (object);
-      g_autofree char *module = NULL;
-      g_autofree char *name = NULL;
-      split_class (klass->python_class != NULL ? klass->python_class : "afnio._variable.Variable", &module, &name);
-      save_global (w, module, name);
+      save_class (w, G_OBJECT_TYPE (object), klass->python_class != NULL ? klass->python_class : "afnio._variable.Variable");
       put2 (w, ')', 0x81);
       memo_put (w, object);
       ok = save_var_state (w, AFN_VARIABLE (object));
     }
   else if (AFN_IS_NODE (object))
     {
-      save_global (w, "afnio.autodiff.graph", "Node");
+      save_class (w, AFN_TYPE_NODE, "afnio.autodiff.graph.Node");
       put2 (w, ')', 0x81);
       memo_put (w, object);
       ok = save_node_state (w, AFN_NODE (object));
@@ -930,6 +977,7 @@ afn_pickle_dumps (AfnValue *value, GError **error)
   put1 (&w, '.');
   g_free (w.slots);
   g_hash_table_unref (w.globals);
+  hf_key_cache_clear (&w.keys);
   if (!ok)
     {
       g_free (w.buf);
