@@ -480,6 +480,15 @@ test_server_error (Fixture *fx, gconstpointer data)
     g_assert_nonnull (view->message);
     g_assert_nonnull (strstr (view->message, "overloaded"));
   }
+  /* and in the node's tooltip. */
+  {
+    g_autofree char *tip = afs_run_controller_dup_node_tooltip (fx->controller, fx->chat);
+    g_autofree char *done = afs_run_controller_dup_node_tooltip (fx->controller, fx->prompt);
+    g_assert_nonnull (tip);
+    g_assert_true (g_str_has_prefix (tip, "Error: "));
+    g_assert_nonnull (strstr (tip, "overloaded"));
+    g_assert_cmpstr (done, ==, "Done");
+  }
 
   /* The graph stays editable, with undo. */
   added = afs_document_add_node (fx->doc, "variable", 10, 10, NULL, &error);
@@ -515,6 +524,11 @@ test_reuse_and_clear (Fixture *fx, gconstpointer data)
   afs_run_controller_focus_node (fx->controller, fx->chat);
   output = afs_output_panel_dup_text (afs_run_controller_get_output_panel (fx->controller));
   g_assert_nonnull (strstr (output, "reused"));
+  {
+    g_autofree char *tip = afs_run_controller_dup_node_tooltip (fx->controller, fx->chat);
+    g_assert_true (g_str_has_prefix (tip, "Cached result reused"));
+    g_assert_nonnull (strstr (tip, "tokens"));
+  }
 
   /* Clear Cached Results: the next run asks the model again. */
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "clear-cache", NULL);
