@@ -396,12 +396,28 @@ chat_running (gpointer data)
   return canvas_state (fx, fx->chat) == AFS_RUN_STATE_RUNNING;
 }
 
+/* The model server never answers: only Stop can end the operation. */
+static void
+hang_server (Fixture *fx)
+{
+  FakeRule hang = { .match = FAKE_MATCH_ALWAYS, .fault = FAKE_FAULT_HANG };
+
+  fake_server_clear_rules (fx->server);
+  fake_server_add_rule (fx->server, &hang);
+}
+
+static gboolean
+backward_running (gpointer data)
+{
+  Fixture *fx = data;
+  return canvas_state (fx, fx->chat) == AFS_RUN_STATE_RUNNING
+         || canvas_state (fx, fx->eval) == AFS_RUN_STATE_RUNNING;
+}
+
 static void
 test_stop_mid_run (Fixture *fx, gconstpointer data)
 {
-  add_sentiment_rules (fx);
-  fake_server_set_latency (fx->server, 15000);
-
+  hang_server (fx);
   fx->finished = FALSE;
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "run", NULL);
   g_assert_true (wait_for (chat_running, fx));
@@ -419,21 +435,22 @@ test_stop_mid_run (Fixture *fx, gconstpointer data)
   g_assert_false (action_enabled (fx, "stop"));
 
   /* A backward can be stopped too; no gradient is kept. */
-  fake_server_set_latency (fx->server, 0);
+  fake_server_clear_rules (fx->server);
+  add_sentiment_rules (fx);
   activate_and_wait (fx, FALSE, "run", NULL);
   g_assert_true (fx->ok);
-  fake_server_set_latency (fx->server, 15000);
+  hang_server (fx);
   fx->finished = FALSE;
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "backward-with-feedback",
                                   g_variant_new_string (""));
-  g_assert_true (wait_for (chat_running, fx));
+  g_assert_true (wait_for (backward_running, fx));
   g_assert_true (afs_run_controller_get_busy (fx->controller));
   g_assert_true (action_enabled (fx, "stop"));
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "stop", NULL);
   g_assert_true (wait_for (is_finished, fx));
   g_assert_cmpstr (fx->operation, ==, "backward");
   g_assert_false (fx->ok);
-  g_assert_cmpint (canvas_state (fx, fx->chat), !=, AFS_RUN_STATE_RUNNING);
+  g_assert_false (backward_running (fx));
   g_assert_cmpuint (g_list_model_get_n_items (
     afs_runner_get_grads (afs_run_controller_get_runner (fx->controller), fx->prompt, "output")), ==, 0);
 }
@@ -462,6 +479,15 @@ test_server_error (Fixture *fx, gconstpointer data)
     NodeView *view = afs_canvas_view (AFS_CANVAS (fx->window->canvas), fx->chat);
     g_assert_nonnull (view->message);
     g_assert_nonnull (strstr (view->message, "overloaded"));
+  }
+  /* and in the node's tooltip. */
+  {
+    g_autofree char *tip = afs_run_controller_dup_node_tooltip (fx->controller, fx->chat);
+    g_autofree char *done = afs_run_controller_dup_node_tooltip (fx->controller, fx->prompt);
+    g_assert_nonnull (tip);
+    g_assert_true (g_str_has_prefix (tip, "Error: "));
+    g_assert_nonnull (strstr (tip, "overloaded"));
+    g_assert_cmpstr (done, ==, "Done");
   }
 
   /* The graph stays editable, with undo. */
@@ -498,6 +524,11 @@ test_reuse_and_clear (Fixture *fx, gconstpointer data)
   afs_run_controller_focus_node (fx->controller, fx->chat);
   output = afs_output_panel_dup_text (afs_run_controller_get_output_panel (fx->controller));
   g_assert_nonnull (strstr (output, "reused"));
+  {
+    g_autofree char *tip = afs_run_controller_dup_node_tooltip (fx->controller, fx->chat);
+    g_assert_true (g_str_has_prefix (tip, "Cached result reused"));
+    g_assert_nonnull (strstr (tip, "tokens"));
+  }
 
   /* Clear Cached Results: the next run asks the model again. */
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "clear-cache", NULL);
