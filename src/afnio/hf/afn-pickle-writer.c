@@ -16,18 +16,16 @@
 
 #define BATCHSIZE 1000
 
-/* The memo: pointer -> index, open addressing. CPython memoizes by id(). */
-typedef struct {
-  gconstpointer key;
-  guint         index;
-} Slot;
-
+/* The memo: pointer -> index, open addressing. CPython memoizes by id().
+ * Keys and indices live in separate arrays: most lookups miss, and a miss
+ * only touches the (denser) key array. */
 typedef struct {
   guint8  *buf;
   gsize    len;
   gsize    alloc;
 
-  Slot    *slots;
+  gconstpointer *memo_keys;  /* n_slots keys, NULL for empty */
+  guint   *memo_indices;     /* the memo index of each key */
   gsize    n_slots;     /* a power of two */
   gsize    n_used;
   guint    next_index;  /* the memo's length */
@@ -98,40 +96,44 @@ memo_lookup (Writer *w, gconstpointer key, guint *index)
 {
   for (gsize i = slot_of (w, key);; i = (i + 1) & (w->n_slots - 1))
     {
-      if (w->slots[i].key == key)
+      if (w->memo_keys[i] == key)
         {
-          *index = w->slots[i].index;
+          *index = w->memo_indices[i];
           return TRUE;
         }
-      if (w->slots[i].key == NULL)
+      if (w->memo_keys[i] == NULL)
         return FALSE;
     }
 }
 
 static void
-memo_insert (Writer *w, gconstpointer key, guint index)
+memo_store (Writer *w, gconstpointer key, guint index)
 {
   gsize i;
+  for (i = slot_of (w, key); w->memo_keys[i] != NULL; i = (i + 1) & (w->n_slots - 1))
+    ;
+  w->memo_keys[i] = key;
+  w->memo_indices[i] = index;
+}
 
-  if ((w->n_used + 1) * 3 > w->n_slots * 2)
+static void
+memo_insert (Writer *w, gconstpointer key, guint index)
+{
+  if ((w->n_used + 1) * 2 > w->n_slots)
     {
-      Slot *old = w->slots;
+      gconstpointer *old_keys = w->memo_keys;
+      guint *old_indices = w->memo_indices;
       gsize n_old = w->n_slots;
       w->n_slots *= 2;
-      w->slots = g_new0 (Slot, w->n_slots);
+      w->memo_keys = g_new0 (gconstpointer, w->n_slots);
+      w->memo_indices = g_new (guint, w->n_slots);
       for (gsize k = 0; k < n_old; k++)
-        if (old[k].key != NULL)
-          {
-            for (i = slot_of (w, old[k].key); w->slots[i].key != NULL; i = (i + 1) & (w->n_slots - 1))
-              ;
-            w->slots[i] = old[k];
-          }
-      g_free (old);
+        if (old_keys[k] != NULL)
+          memo_store (w, old_keys[k], old_indices[k]);
+      g_free (old_keys);
+      g_free (old_indices);
     }
-  for (i = slot_of (w, key); w->slots[i].key != NULL; i = (i + 1) & (w->n_slots - 1))
-    ;
-  w->slots[i].key = key;
-  w->slots[i].index = index;
+  memo_store (w, key, index);
   w->n_used++;
 }
 
@@ -968,14 +970,16 @@ afn_pickle_dumps (AfnValue *value, GError **error)
   w.alloc = 4096;
   w.buf = g_malloc (w.alloc);
   w.n_slots = 1024;
-  w.slots = g_new0 (Slot, w.n_slots);
+  w.memo_keys = g_new0 (gconstpointer, w.n_slots);
+  w.memo_indices = g_new (guint, w.n_slots);
   w.globals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   w.error = error;
 
   put2 (&w, 0x80, 2);
   ok = save (&w, value);
   put1 (&w, '.');
-  g_free (w.slots);
+  g_free (w.memo_keys);
+  g_free (w.memo_indices);
   g_hash_table_unref (w.globals);
   hf_key_cache_clear (&w.keys);
   if (!ok)
