@@ -928,7 +928,8 @@ test_first_run_opens_demo (void)
   g_assert_true (wait_for (has_window, NULL));
   window = AFS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   wait_idle (window);
-  g_assert_cmpuint (n_nodes (window), ==, 7);
+  /* The sentiment demo: prompt, reviews, chat completion, labels, evaluator. */
+  g_assert_cmpuint (n_nodes (window), ==, 5);
   g_assert_null (afs_window_get_file (window));
   g_assert_false (afs_window_get_modified (window));
   g_assert_false (g_settings_get_boolean (settings, "first-run"));
@@ -973,7 +974,8 @@ test_screenshot_demo (void)
   afs_window_open_as_template (window, demo);
   wait_idle (window);
   g_assert_false (has_dialog (window));
-  g_assert_cmpuint (n_nodes (window), ==, 7);
+  /* The sentiment demo: prompt, reviews, chat completion, labels, evaluator. */
+  g_assert_cmpuint (n_nodes (window), ==, 5);
   g_assert_true (wait_for (canvas_has_size, window));
   texture = afs_window_snapshot_canvas (window);
   g_assert_nonnull (texture);
