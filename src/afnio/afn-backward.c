@@ -37,7 +37,7 @@ typedef struct {
 } Arrival;
 
 typedef struct {
-  gpointer object;       /* owned: an AfnNode, or the AfnVariable of a leaf */
+  gpointer object;       /* an AfnNode, or the AfnVariable of a leaf */
   guint    deps;
   guint    edge_start;   /* into Backward.edge_targets */
   guint    n_edges;
@@ -45,6 +45,8 @@ typedef struct {
   guint    n_arrivals;
   guint    needed : 1;
   guint    is_leaf : 1;  /* object is a leaf whose grads this backward fills */
+  guint    owned : 1;    /* this task holds a reference to object */
+  guint    started : 1;
 } Task;
 
 typedef struct {
@@ -63,6 +65,7 @@ typedef struct {
   guint         seq;
   guint         stamp;          /* marks the objects this backward visited */
   gboolean      retain_graph;
+  gboolean      restricted;     /* inputs= was given: only those leaves get grads */
   gboolean      finished;
 } Backward;
 
@@ -127,7 +130,8 @@ backward_unref (Backward *bw)
   if (!g_atomic_ref_count_dec (&bw->ref_count))
     return;
   for (guint i = 0; i < bw->tasks->len; i++)
-    g_object_unref (g_array_index (bw->tasks, Task, i).object);
+    if (g_array_index (bw->tasks, Task, i).owned)
+      g_object_unref (g_array_index (bw->tasks, Task, i).object);
   for (guint i = 0; i < bw->arrivals->len; i++)
     g_clear_object (&g_array_index (bw->arrivals, Arrival, i).grad);
   g_array_unref (bw->tasks);
@@ -157,14 +161,19 @@ task_at (Backward *bw, guint index)
 /* The task of an edge's target, made on first sight; -1 for no target.
  * Leaves are keyed by the Variable, whether the edge holds it directly or
  * through its AccumulateGrad node, so a leaf used twice has one task. The
- * objects' scratch stamps replace a hash table: one visit costs two stores. */
+ * objects' scratch stamps replace a hash table: one visit costs two stores.
+ * A leaf held by its edge needs no reference of its own: the graph keeps
+ * it alive; one reached only through an AccumulateGrad node does. */
 static gint
 task_for (Backward *bw, AfnNode *node, AfnVariable *leaf)
 {
   Task task = { 0, };
   AfnScratch *scratch;
+  gboolean owned = leaf == NULL;
 
-  if (node != NULL && afn_node_is_accumulate (node))
+  if (leaf != NULL)
+    node = NULL;
+  else if (node != NULL && afn_node_is_accumulate (node))
     {
       leaf = afn_node_get_variable (node);
       node = NULL;
@@ -177,7 +186,10 @@ task_for (Backward *bw, AfnNode *node, AfnVariable *leaf)
   scratch->stamp = bw->stamp;
   scratch->index = bw->tasks->len;
 
-  task.object = g_object_ref (leaf != NULL ? (gpointer) leaf : (gpointer) node);
+  task.object = leaf != NULL ? (gpointer) leaf : (gpointer) node;
+  if (owned)
+    g_object_ref (task.object);
+  task.owned = owned;
   task.is_leaf = leaf != NULL;
   task.first = task.last = -1;
   task.needed = TRUE;
@@ -433,9 +445,37 @@ commit_leaf (Backward *bw, Task *task)
   afn_variable_append_grads_internal (variable, (AfnVariable **) grads->pdata, grads->len);
 }
 
+/* Only a hand-made or loaded graph can hold a cycle. */
+static void
+fail_cycle (Backward *bw, AfnNode *node)
+{
+  fail (bw, g_error_new (AFN_ERROR, AFN_ERROR_FAILED,
+                         _("The graph has a cycle through %s: backward cannot order its nodes."),
+                         afn_node_get_name (node)));
+}
+
+/* Nodes on a cycle that does not pass through the root never get all
+ * their gradients, so they never start. */
+static gboolean
+check_all_ran (Backward *bw)
+{
+  for (guint i = 0; i < bw->tasks->len; i++)
+    {
+      Task *task = task_at (bw, i);
+      if (task->needed && !task->is_leaf && !task->started)
+        {
+          fail_cycle (bw, task->object);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static void
 succeed (Backward *bw)
 {
+  if (!check_all_ran (bw))
+    return;
   for (guint i = 0; i < bw->tasks->len; i++)
     {
       Task *task = task_at (bw, i);
@@ -457,10 +497,19 @@ succeed (Backward *bw)
 
 /* Running nodes -------------------------------------------------------- */
 
+/* A leaf has nothing to run: its gradients wait in its task for the commit. */
 static void
 mark_delivered (Backward *bw, gint target)
 {
-  if (target >= 0 && --task_at (bw, target)->deps == 0)
+  Task *task;
+
+  if (target < 0)
+    return;
+  task = task_at (bw, target);
+  /* A node that already ran must never get more: a cycle (through the root). */
+  if (task->started)
+    fail_cycle (bw, task->object);
+  else if (--task->deps == 0 && !task->is_leaf)
     g_array_append_val (bw->ready, target);
 }
 
@@ -632,6 +681,7 @@ run_task (Backward *bw, guint index, gboolean is_root)
 
   if (task->is_leaf)
     return;
+  task->started = TRUE;
   /* A node that nothing reached has no feedback to pass on. */
   if (task->n_arrivals == 0 && !is_root)
     {
@@ -644,7 +694,8 @@ run_task (Backward *bw, guint index, gboolean is_root)
       fail (bw, error);
       return;
     }
-  collect_retained (bw, task, grad_outputs);
+  if (!bw->restricted)
+    collect_retained (bw, task, grad_outputs);
   afn_node_emit_backward_started (node);
   if (afn_node_get_direct_backward (node) != NULL)
     {
@@ -765,7 +816,10 @@ afn_variable_backward_async (AfnVariable *self, AfnVariable *gradient, gboolean 
   bw = backward_new (task, retain_graph);
   discover (bw, afn_variable_get_grad_fn (self));
   if (inputs != NULL)
-    restrict_to_inputs (bw, inputs);
+    {
+      bw->restricted = TRUE;
+      restrict_to_inputs (bw, inputs);
+    }
   if (!check_not_released (bw, &error))
     {
       fail (bw, error);

@@ -16,7 +16,9 @@
 struct _AfnCombineBackward
 {
   AfnNode parent_instance;
-  GPtrArray *inputs;   /* saved AfnVariable per input; NULL once released */
+  /* Per input: the saved Variable when the edge leads to another op's node
+   * (its role is needed), NULL otherwise. The array is NULL once released. */
+  GPtrArray *inputs;
 };
 
 G_DEFINE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN_TYPE_NODE)
@@ -25,10 +27,9 @@ static const char feedback_head[] = "Here is the combined feedback we got for th
 static const char feedback_mid[] = " and other variables: ";
 
 AfnValue *
-afn_feedback_text (const char *role, const char *tail, gsize tail_len)
+afn_feedback_text (const char *role, gsize role_len, const char *tail, gsize tail_len)
 {
   gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
-  gsize role_len = strlen (role);
   gsize len = head + role_len + mid + tail_len;
   char *p;
   AfnValue *value = afn_value_new_str_sized (len, &p);
@@ -42,14 +43,28 @@ afn_feedback_text (const char *role, const char *tail, gsize tail_len)
 }
 
 char *
-afn_feedback_role (const char *role)
+afn_feedback_role (const char *role, gsize len)
 {
-  gsize len = strlen (role);
   char *text = g_malloc (12 + len + 1);
 
   memcpy (text, "feedback to ", 12);
   memcpy (text + 12, role, len + 1);
   return text;
+}
+
+/* The Variable whose role input @i's gradients name: the leaf behind the
+ * edge, or the saved non-leaf. NULL when the input gets no gradient (it
+ * does not require grad, or its leaf is gone). */
+static AfnVariable *
+edge_input (AfnCombineBackward *self, const AfnEdge *edges, guint i)
+{
+  if (edges[i].leaf != NULL)
+    return edges[i].leaf;
+  if (edges[i].node == NULL)
+    return NULL;
+  if (afn_node_is_accumulate (edges[i].node))
+    return afn_node_get_variable (edges[i].node);
+  return g_ptr_array_index (self->inputs, i);
 }
 
 static gboolean
@@ -80,17 +95,20 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
     }
   for (guint i = 0; i < n_edges; i++)
     {
+      AfnVariable *input = edge_input (self, edges, i);
       const char *role;
+      gsize role_len;
 
-      if (edges[i].node == NULL && edges[i].leaf == NULL)
+      if (input == NULL)
         continue;
-      role = afn_variable_role_text (g_ptr_array_index (self->inputs, i));
+      role = afn_variable_role_text (input);
+      role_len = strlen (role);
       for (guint j = 0; j < incoming->len; j++)
         emit (emit_data, i,
               afn_variable_new_take (AFN_TYPE_VARIABLE,
-                                     afn_feedback_text (role, g_ptr_array_index (texts, j),
+                                     afn_feedback_text (role, role_len, g_ptr_array_index (texts, j),
                                                         g_array_index (lengths, gsize, j)),
-                                     afn_feedback_role (role), FALSE));
+                                     afn_feedback_role (role, role_len), FALSE));
     }
   return TRUE;
 }
@@ -119,6 +137,13 @@ afn_combine_backward_release_saved (AfnNode *node)
 }
 
 static void
+free_saved (gpointer data)
+{
+  if (data != NULL)
+    g_object_unref (data);
+}
+
+static void
 afn_combine_backward_finalize (GObject *object)
 {
   g_clear_pointer (&AFN_COMBINE_BACKWARD (object)->inputs, g_ptr_array_unref);
@@ -139,14 +164,27 @@ afn_combine_backward_init (AfnCombineBackward *self)
 }
 
 AfnNode *
-afn_combine_backward_new (const char *name, AfnVariable **inputs, guint n_inputs)
+afn_combine_backward_new (const char *name)
 {
   AfnCombineBackward *self = g_object_new (AFN_TYPE_COMBINE_BACKWARD, NULL);
 
   afn_node_set_name (AFN_NODE (self), name);
   afn_node_set_direct_backward (AFN_NODE (self), combine_direct);
-  self->inputs = g_ptr_array_new_full (n_inputs, g_object_unref);
-  for (guint i = 0; i < n_inputs; i++)
-    g_ptr_array_add (self->inputs, g_object_ref (inputs[i]));
   return AFN_NODE (self);
+}
+
+void
+afn_combine_backward_save_inputs (AfnNode *node, AfnVariable **inputs, guint n_inputs)
+{
+  AfnCombineBackward *self = AFN_COMBINE_BACKWARD (node);
+  guint n_edges;
+  const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
+
+  g_assert (n_edges == n_inputs);
+  self->inputs = g_ptr_array_new_full (n_inputs, free_saved);
+  g_ptr_array_set_size (self->inputs, n_inputs);
+  /* Walks the edges, not the inputs: a leaf is not touched again. */
+  for (guint i = 0; i < n_inputs; i++)
+    if (edges[i].node != NULL && !afn_node_is_accumulate (edges[i].node))
+      g_ptr_array_index (self->inputs, i) = g_object_ref (inputs[i]);
 }

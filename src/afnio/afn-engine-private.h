@@ -9,13 +9,13 @@
 
 G_BEGIN_DECLS
 
-/* One next_functions entry. An op's input that is a leaf requiring grad
- * gets its AccumulateGrad node only when someone asks for it
- * (afn_node_get_next_function()); until then the edge holds the leaf. This
+/* One next_functions entry. An edge to a leaf requiring grad holds the
+ * leaf itself (so the graph keeps it alive); its AccumulateGrad node is
+ * made only when someone asks for it (afn_node_get_next_function()), which
  * saves an object per leaf in large graphs. */
 typedef struct {
-  AfnNode     *node;      /* owned, nullable */
-  AfnVariable *leaf;      /* owned, set only while node is NULL */
+  AfnNode     *node;      /* owned, nullable; NULL for a leaf until asked for */
+  AfnVariable *leaf;      /* owned, nullable: the leaf this edge accumulates into */
   guint        output_nr;
 } AfnEdge;
 
@@ -28,6 +28,9 @@ typedef struct {
 
 /* The value constructor that shares one block with its bytes (afn-value.c). */
 AfnValue *afn_value_new_str_sized (gsize len, char **buf);
+/* Valid UTF-8 for display: a lone surrogate becomes one U+FFFD, other
+ * invalid bytes one each, NUL bytes too when @replace_nul. Transfer full. */
+char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
 
 /* Variables ------------------------------------------------------------ */
 
@@ -70,6 +73,13 @@ typedef gboolean (*AfnDirectBackwardFunc) (AfnNode *self, GPtrArray *grad_output
 void                  afn_node_set_direct_backward (AfnNode *self, AfnDirectBackwardFunc func);
 AfnDirectBackwardFunc afn_node_get_direct_backward (AfnNode *self);
 AfnScratch           *afn_node_scratch (AfnNode *self);
+/* An empty edge array that owns its edges' references. */
+GArray               *afn_edges_new (guint n);
+/* The edge afn_node_record() makes for @input (references taken). */
+void                  afn_edge_fill (AfnEdge *edge, AfnVariable *input);
+/* afn_node_record() with the edges already made (@edges taken). */
+void                  afn_node_record_edges (AfnNode *node, GArray *edges,
+                                             AfnVariable **outputs, guint n_outputs);
 
 /* The edges, without copying. Transfer none. */
 const AfnEdge *afn_node_peek_edges (AfnNode *self, guint *n_edges);

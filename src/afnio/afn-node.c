@@ -53,6 +53,15 @@ clear_edge (gpointer data)
   g_clear_object (&edge->leaf);
 }
 
+/* Dropping the edges here lets g_object_run_dispose() break a cycle that
+ * a hand-made or loaded graph may hold. */
+static void
+afn_node_dispose (GObject *object)
+{
+  g_clear_pointer (&PRIV (AFN_NODE (object))->edges, g_array_unref);
+  G_OBJECT_CLASS (afn_node_parent_class)->dispose (object);
+}
+
 static void
 afn_node_finalize (GObject *object)
 {
@@ -156,6 +165,7 @@ afn_node_class_init (AfnNodeClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
 
+  object_class->dispose = afn_node_dispose;
   object_class->finalize = afn_node_finalize;
   object_class->get_property = afn_node_get_property;
   object_class->set_property = afn_node_set_property;
@@ -274,12 +284,9 @@ afn_node_get_next_function (AfnNode *self, guint i, guint *output_nr)
   g_return_val_if_fail (AFN_IS_NODE (self), NULL);
   g_return_val_if_fail (i < afn_node_get_n_next_functions (self), NULL);
   edge = &g_array_index (PRIV (self)->edges, AfnEdge, i);
-  if (edge->leaf != NULL)
-    {
-      /* The leaf's AccumulateGrad is made now that someone looks at it. */
-      edge->node = g_object_ref (afn_variable_get_accumulate_node (edge->leaf));
-      g_clear_object (&edge->leaf);
-    }
+  /* The leaf's AccumulateGrad is made now that someone looks at it. */
+  if (edge->node == NULL && edge->leaf != NULL)
+    edge->node = g_object_ref (afn_variable_get_accumulate_node (edge->leaf));
   if (output_nr != NULL)
     *output_nr = edge->output_nr;
   return edge->node;
@@ -453,8 +460,17 @@ afn_node_should_record (AfnVariable **inputs, guint n_inputs)
   return FALSE;
 }
 
-static void
-fill_input_edge (AfnEdge *edge, AfnVariable *input)
+GArray *
+afn_edges_new (guint n)
+{
+  GArray *edges = g_array_sized_new (FALSE, FALSE, sizeof (AfnEdge), n);
+
+  g_array_set_clear_func (edges, clear_edge);
+  return edges;
+}
+
+void
+afn_edge_fill (AfnEdge *edge, AfnVariable *input)
 {
   AfnNode *grad_fn;
 
@@ -469,10 +485,13 @@ fill_input_edge (AfnEdge *edge, AfnVariable *input)
       edge->node = g_object_ref (grad_fn);
       edge->output_nr = afn_variable_peek_output_nr (input);
     }
-  else if (afn_variable_peek_accumulate_node (input) != NULL)
-    edge->node = g_object_ref (afn_variable_peek_accumulate_node (input));
   else
-    edge->leaf = g_object_ref (input);
+    {
+      /* The graph keeps its leaves alive, as AccumulateGrad does in PyTorch. */
+      edge->leaf = g_object_ref (input);
+      if (afn_variable_peek_accumulate_node (input) != NULL)
+        edge->node = g_object_ref (afn_variable_peek_accumulate_node (input));
+    }
 }
 
 /* Fills @node's next_functions from @inputs and makes each of @outputs
@@ -481,21 +500,30 @@ void
 afn_node_record (AfnNode *node, AfnVariable **inputs, guint n_inputs,
                  AfnVariable **outputs, guint n_outputs)
 {
-  AfnNodePrivate *priv;
+  g_autoptr(GArray) edges = NULL;
 
   g_return_if_fail (AFN_IS_NODE (node));
-  priv = PRIV (node);
+  edges = afn_edges_new (n_inputs);
+  g_array_set_size (edges, n_inputs);
+  for (guint i = 0; i < n_inputs; i++)
+    afn_edge_fill (&g_array_index (edges, AfnEdge, i), inputs[i]);
+  afn_node_record_edges (node, g_steal_pointer (&edges), outputs, n_outputs);
+}
+
+void
+afn_node_record_edges (AfnNode *node, GArray *edges, AfnVariable **outputs, guint n_outputs)
+{
+  AfnNodePrivate *priv = PRIV (node);
+
   if (priv->edges == NULL)
+    priv->edges = edges;
+  else
     {
-      priv->edges = g_array_sized_new (FALSE, FALSE, sizeof (AfnEdge), n_inputs);
-      g_array_set_clear_func (priv->edges, clear_edge);
+      /* Edges added before: keep them first. The new ones move over. */
+      g_array_append_vals (priv->edges, edges->data, edges->len);
+      g_array_set_clear_func (edges, NULL);
+      g_array_unref (edges);
     }
-  {
-    guint first = priv->edges->len;
-    g_array_set_size (priv->edges, first + n_inputs);
-    for (guint i = 0; i < n_inputs; i++)
-      fill_input_edge (&g_array_index (priv->edges, AfnEdge, first + i), inputs[i]);
-  }
   priv->n_outputs = n_outputs;
   for (guint i = 0; i < n_outputs; i++)
     afn_variable_attach_grad_fn (outputs[i], node, i);

@@ -11,8 +11,12 @@ G_BEGIN_DECLS
 #define AFN_TYPE_COMBINE_BACKWARD (afn_combine_backward_get_type ())
 G_DECLARE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN, COMBINE_BACKWARD, AfnNode)
 
-/* AddBackward0 / SumBackward0: saves @inputs (for their roles). */
-AfnNode *afn_combine_backward_new (const char *name, AfnVariable **inputs, guint n_inputs);
+/* AddBackward0 / SumBackward0. */
+AfnNode *afn_combine_backward_new (const char *name);
+/* After afn_node_record(): keeps what the backward needs for each input's
+ * role. A leaf is reached through its edge already; only inputs that are
+ * results of other ops are saved. */
+void     afn_combine_backward_save_inputs (AfnNode *node, AfnVariable **inputs, guint n_inputs);
 
 #define AFN_TYPE_SPLIT_BACKWARD (afn_split_backward_get_type ())
 G_DECLARE_FINAL_TYPE (AfnSplitBackward, afn_split_backward, AFN, SPLIT_BACKWARD, AfnNode)
@@ -22,8 +26,8 @@ AfnNode *afn_split_backward_new (AfnVariable *input);
 
 /* "Here is the combined feedback we got for this specific {role} and other
  * variables: " followed by @tail_len bytes of @tail and nothing else. */
-AfnValue *afn_feedback_text (const char *role, const char *tail, gsize tail_len);
+AfnValue *afn_feedback_text (const char *role, gsize role_len, const char *tail, gsize tail_len);
 /* "feedback to {role}". Transfer full. */
-char     *afn_feedback_role (const char *role);
+char     *afn_feedback_role (const char *role, gsize role_len);
 
 G_END_DECLS

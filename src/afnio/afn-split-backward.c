@@ -40,9 +40,9 @@ item_gradient (const char *role, guint n, guint i, AfnVariable *grad)
         g_string_append_len (items, text, len);
       g_string_append (items, "</ITEM>");
     }
-  data = afn_feedback_text (role, items->str, items->len);
+  data = afn_feedback_text (role, strlen (role), items->str, items->len);
   g_string_free (items, TRUE);
-  return afn_variable_new_take (AFN_TYPE_VARIABLE, data, afn_feedback_role (role), FALSE);
+  return afn_variable_new_take (AFN_TYPE_VARIABLE, data, afn_feedback_role (role, strlen (role)), FALSE);
 }
 
 static GPtrArray *

@@ -4,8 +4,10 @@
  */
 #include "afn-value.h"
 #include "afn-node.h"
+#include "afn-engine-private.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct _AfnValue
@@ -368,14 +370,42 @@ afn_value_get_str (const AfnValue *self, gsize *len)
   return self->s.bytes;
 }
 
+/* Valid UTF-8 for people: a lone surrogate (three bytes in surrogatepass
+ * UTF-8) becomes one U+FFFD, other invalid bytes one U+FFFD each, and NUL
+ * bytes too when @replace_nul is set. */
+char *
+afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul)
+{
+  GString *out = g_string_sized_new (len);
+  g_autofree char *joined = NULL;
+  gsize joined_len;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = s[i];
+      if (c == 0xED && i + 2 < len && ((guchar) s[i + 1] & 0xE0) == 0xA0 &&
+          ((guchar) s[i + 2] & 0xC0) == 0x80)
+        {
+          g_string_append (out, "\xEF\xBF\xBD");
+          i += 2;
+        }
+      else if (c == 0 && replace_nul)
+        g_string_append (out, "\xEF\xBF\xBD");
+      else
+        g_string_append_c (out, c);
+    }
+  joined_len = out->len;
+  joined = g_string_free (out, FALSE);
+  return g_utf8_make_valid (joined, (gssize) joined_len);
+}
+
 char *
 afn_value_dup_display_string (const AfnValue *self)
 {
   g_return_val_if_fail (self != NULL && self->kind == AFN_VALUE_STR, NULL);
-  /* g_utf8_make_valid() replaces surrogate encodings and stray bytes with
-   * U+FFFD; NUL bytes stay as they are, so display code that needs a C
-   * string sees the text up to the first NUL. */
-  return g_utf8_make_valid (self->s.bytes, (gssize) self->s.len);
+  /* NUL bytes stay as they are, so display code that needs a C string sees
+   * the text up to the first NUL. */
+  return afn_utf8_for_display (self->s.bytes, self->s.len, FALSE);
 }
 
 gpointer
@@ -640,13 +670,15 @@ afn_value_equal (const AfnValue *a, const AfnValue *b)
     }
 }
 
-/* Python's repr() of a float: shortest text that reads back exactly, with a
- * ".0" when it would otherwise look like an int. */
+/* Python's repr() of a float: the shortest digits that read back exactly;
+ * positional between 1e-4 and 1e16 (with ".0" when integral), exponent form
+ * (two-digit exponent at least) outside. Locale-independent. */
 static void
 append_float_repr (GString *out, double d)
 {
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  int precision;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE + 32];
+  char format[16];
+  int precision, exponent;
 
   if (isnan (d))
     {
@@ -660,16 +692,21 @@ append_float_repr (GString *out, double d)
     }
   for (precision = 1; precision <= 17; precision++)
     {
-      g_snprintf (buf, sizeof buf, "%.*g", precision, d);
+      g_snprintf (format, sizeof format, "%%.%de", precision - 1);
+      g_ascii_formatd (buf, sizeof buf, format, d);
       if (g_ascii_strtod (buf, NULL) == d)
         break;
     }
-  /* %g writes exponents as e+20 / e-05; Python writes 1e+20 and 1e-05 too,
-   * but switches to exponent form only at 1e16 and below 1e-4. */
-  if (strchr (buf, 'e') == NULL && fabs (d) >= 1e16)
-    g_snprintf (buf, sizeof buf, "%.*e", precision - 1, d);
+  exponent = atoi (strchr (buf, 'e') + 1);
+  if (exponent < -4 || exponent >= 16)
+    {
+      g_string_append (out, buf);
+      return;
+    }
+  g_snprintf (format, sizeof format, "%%.%df", MAX (precision - 1 - exponent, 0));
+  g_ascii_formatd (buf, sizeof buf, format, d);
   g_string_append (out, buf);
-  if (strpbrk (buf, ".eni") == NULL)
+  if (strchr (buf, '.') == NULL)
     g_string_append (out, ".0");
 }
 

@@ -273,7 +273,7 @@ afn_variable_init (AfnVariable *self)
 AfnVariable *
 afn_variable_new_take (GType type, AfnValue *data, char *role, gboolean requires_grad)
 {
-  AfnVariable *self = g_object_new (type, NULL);
+  AfnVariable *self = (AfnVariable *) g_object_new_with_properties (type, 0, NULL, NULL);
   AfnVariablePrivate *priv = PRIV (self);
 
   priv->data = data;
@@ -935,27 +935,14 @@ append_list (GString *out, const AfnValue *list)
   g_string_append_c (out, ']');
 }
 
-/* Text shown to people must be valid UTF-8 and a C string: lone surrogates,
- * stray bytes and NULs become U+FFFD. */
+/* Text shown to people must be valid UTF-8 and a C string: a lone
+ * surrogate, a stray byte or a NUL each show as U+FFFD. */
 static char *
 finish_display (GString *out)
 {
-  g_autofree char *raw = NULL;
-  g_autofree char *cleaned = NULL;
-  GString *clean;
-  gsize len = out->len;
-
-  raw = g_string_free (out, FALSE);
-  clean = g_string_sized_new (len);
-  for (gsize i = 0; i < len; i++)
-    {
-      if (raw[i] == '\0')
-        g_string_append (clean, "\xEF\xBF\xBD");
-      else
-        g_string_append_c (clean, raw[i]);
-    }
-  cleaned = g_string_free (clean, FALSE);
-  return g_utf8_make_valid (cleaned, -1);
+  char *text = afn_utf8_for_display (out->str, out->len, TRUE);
+  g_string_free (out, TRUE);
+  return text;
 }
 
 /* The printed form, afnio's str(): `variable(DATA, role=ROLE,

@@ -17,6 +17,9 @@ static const AfnCliCommand commands[] = {
   { "dump", N_("Print a .hf file as JSON"), afnio_cmd_dump },
   { "pack", N_("Write a .hf file from dump's JSON"), afnio_cmd_pack },
   { "resave", N_("Load a .hf file and save it again"), afnio_cmd_resave },
+#ifdef AFN_CLI_HAVE_RUN
+  { "run", N_("Run a studio session headless: forward, backward, step"), afnio_cmd_run },
+#endif
   { "chat", N_("Send one prompt to an OpenAI-compatible server"), afnio_cmd_chat },
   { NULL, NULL, NULL },
 };

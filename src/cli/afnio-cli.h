@@ -22,4 +22,7 @@ int afn_cmd_demo (int argc, char **argv);
 int afnio_cmd_dump (int argc, char **argv);
 int afnio_cmd_pack (int argc, char **argv);
 int afnio_cmd_resave (int argc, char **argv);
+
+/* Studio sessions, headless (afnio-cmd-run.c). */
+int afnio_cmd_run (int argc, char **argv);
 int afnio_cmd_chat (int argc, char **argv);

@@ -105,6 +105,7 @@ afnio_cmd_chat (int argc, char **argv)
   g_autoptr(JsonArray) messages = NULL;
   g_autoptr(JsonObject) args = json_object_new ();
   g_autofree char *base_url = NULL, *model = NULL, *system = NULL, *prices_path = NULL;
+  g_autofree char *ca_file = NULL;
   g_autofree char *prompt = NULL;
   double temperature = -1, timeout = 120;
   int max_tokens = 0, attempts = 5;
@@ -120,6 +121,8 @@ afnio_cmd_chat (int argc, char **argv)
     { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout, N_("Seconds per attempt (default: 120)"), "S" },
     { "attempts", 0, 0, G_OPTION_ARG_INT, &attempts, N_("Attempts on 429, 5xx and timeouts (default: 5)"), "N" },
     { "prices", 0, 0, G_OPTION_ARG_FILENAME, &prices_path, N_("Price table (JSON)"), "FILE" },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      N_("Trust these CA certificates (PEM) instead of the system's"), "FILE" },
     { NULL }
   };
 
@@ -149,6 +152,8 @@ afnio_cmd_chat (int argc, char **argv)
   afn_openai_client_set_retry (client, MAX (attempts, 1), 500, 30000);
   if (prices != NULL)
     afn_openai_client_set_price_table (client, prices);
+  if (ca_file != NULL)
+    afn_openai_client_set_ca_file (client, ca_file);
   if (temperature >= 0)
     json_object_set_double_member (args, "temperature", temperature);
   if (max_tokens > 0)

@@ -34,7 +34,7 @@ bucket_key (int bx, int by)
 {
   gint64 *key = g_new (gint64, 1);
 
-  *key = ((gint64) bx << 32) | (guint32) by;
+  *key = (gint64) (((guint64) (guint32) bx << 32) | (guint32) by);
   return key;
 }
 
@@ -195,7 +195,7 @@ afs_canvas_index_query (AfsCanvas *self, const graphene_rect_t *rect)
     for (int bx = x0; bx <= x1; bx++)
       for (int by = y0; by <= y1; by++)
         {
-          gint64 key = ((gint64) bx << 32) | (guint32) by;
+          gint64 key = (gint64) (((guint64) (guint32) bx << 32) | (guint32) by);
           GPtrArray *bucket = g_hash_table_lookup (self->grid, &key);
 
           for (guint i = 0; bucket && i < bucket->len; i++)

@@ -218,10 +218,13 @@ test_inputs (void)
   g_assert_cmpuint (afn_variable_n_grads (x), ==, 0);
   g_assert_cmpuint (node->runs, ==, 0);
 
+  /* Only x: non-leaves that retain their grad get nothing either. */
+  g_assert_true (afn_variable_retain_grad (a, NULL));
   g_ptr_array_index (inputs, 0) = x;
   g_assert_true (afn_variable_backward (r, g, TRUE, inputs, NULL, &error));
   g_assert_cmpuint (afn_variable_n_grads (x), ==, 1);
   g_assert_cmpuint (afn_variable_n_grads (y), ==, 1);
+  g_assert_cmpuint (afn_variable_n_grads (a), ==, 0);
   g_assert_cmpuint (node->runs, ==, 1);
 }
 
@@ -391,9 +394,10 @@ test_concurrency (void)
   g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
   elapsed = (g_get_monotonic_time () - start) / 1e6;
   g_test_message ("16 nodes of 0.3 s each took %.3f s", elapsed);
-  /* Sixteen one after the other would take 4.8 s. */
+  /* Sixteen one after the other would take 4.8 s; the bound leaves room
+   * for a loaded machine or a sanitizer build. */
   g_assert_cmpfloat (elapsed, >=, 0.29);
-  g_assert_cmpfloat (elapsed, <, 0.9);
+  g_assert_cmpfloat (elapsed, <, 2.4);
   g_assert_cmpuint (test_delay_answers, ==, 16);
   for (guint i = 0; i < 16; i++)
     {
@@ -424,7 +428,7 @@ test_cancel_during (void)
 {
   g_autoptr(GPtrArray) leaves = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(AfnVariable) r = delayed_fan_in (4, 400, leaves, keep);
+  g_autoptr(AfnVariable) r = delayed_fan_in (4, 800, leaves, keep);
   g_autoptr(AfnVariable) g = feedback ("G");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
@@ -444,8 +448,9 @@ test_cancel_during (void)
   }
   while (wait.result == NULL)
     g_main_context_iteration (context, TRUE);
-  /* The delayed nodes ignore the cancellable; the backward still ends now. */
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 300000);
+  /* The delayed nodes ignore the cancellable; the backward still ends now,
+   * long before they answer. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 600000);
   g_assert_false (afn_variable_backward_finish (r, wait.result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_object (&wait.result);
@@ -544,27 +549,93 @@ test_graph_is_freed (void)
   g_assert_null (wgrad);
 }
 
-/* A graph does not keep a leaf alive once its AccumulateGrad exists (only
- * saved values do): a gone leaf then simply receives nothing. */
+/* The graph keeps its leaves alive (as PyTorch's AccumulateGrad does). */
 static void
-test_graph_outlives_leaf (void)
+test_graph_keeps_leaves (void)
 {
   AfnVariable *x = afn_variable_new_str ("x", "x", TRUE);
   g_autoptr(AfnVariable) y = afn_variable_new_str ("y", "y", TRUE);
-  TestSyncNode *node;
-  g_autoptr(AfnVariable) a = test_sync_op (x, "A", &node);
-  g_autoptr(AfnVariable) r = afn_add (a, y, NULL);
+  g_autoptr(GPtrArray) xs = g_ptr_array_new ();
+  AfnVariable *r;
   g_autoptr(AfnVariable) g = feedback ("G");
-  AfnNode *acc = afn_node_get_next_function (AFN_NODE (node), 0, NULL);
   gpointer wx = x;
 
+  g_ptr_array_add (xs, x);
+  g_ptr_array_add (xs, y);
+  r = afn_sum (xs, NULL);
+  /* Whether or not the AccumulateGrad node was made. */
+  g_assert_nonnull (afn_node_get_next_function (afn_variable_get_grad_fn (r), 0, NULL));
+  g_object_add_weak_pointer (wx, &wx);
+  g_object_unref (x);
+  g_assert_nonnull (wx);
+  g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
+  g_assert_cmpuint (afn_variable_n_grads (wx), ==, 1);
+  g_assert_cmpuint (afn_variable_n_grads (y), ==, 1);
+  g_object_unref (r);
+  g_assert_null (wx);
+}
+
+/* A node made by hand may point at a leaf's AccumulateGrad node only; when
+ * that leaf goes away its gradients go nowhere. */
+static void
+test_leaf_gone_behind_node (void)
+{
+  AfnVariable *x = afn_variable_new_str ("x", "x", TRUE);
+  g_autoptr(TestSyncNode) node = g_object_new (TEST_TYPE_SYNC_NODE, "name", "HandBackward0", NULL);
+  g_autoptr(AfnVariable) v = afn_variable_new_str ("v", "v", TRUE);
+  g_autoptr(AfnVariable) g = feedback ("G");
+  AfnNode *acc = afn_variable_get_accumulate_node (x);
+  gpointer wx = x;
+
+  node->tag = g_strdup ("H");
+  afn_node_add_next_function (AFN_NODE (node), acc, 0);
+  g_assert_true (afn_variable_set_grad_fn (v, AFN_NODE (node), 0, NULL));
   g_object_add_weak_pointer (wx, &wx);
   g_object_unref (x);
   g_assert_null (wx);
   g_assert_null (afn_node_get_variable (acc));
-  g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
+  g_assert_true (afn_variable_backward (v, g, FALSE, NULL, NULL, NULL));
   g_assert_cmpuint (node->runs, ==, 1);
-  g_assert_cmpuint (afn_variable_n_grads (y), ==, 1);
+}
+
+/* Only a hand-made (or loaded) graph can have a cycle: an error, no hang. */
+static void
+test_cycle (void)
+{
+  g_autoptr(TestSyncNode) a = g_object_new (TEST_TYPE_SYNC_NODE, "name", "ABackward0", NULL);
+  g_autoptr(TestSyncNode) b = g_object_new (TEST_TYPE_SYNC_NODE, "name", "BBackward0", NULL);
+  g_autoptr(AfnVariable) x = afn_variable_new_str ("x", "x", TRUE);
+  g_autoptr(AfnVariable) v = afn_variable_new_str ("v", "v", TRUE);
+  g_autoptr(AfnVariable) g = feedback ("G");
+  g_autoptr(GError) error = NULL;
+
+  a->tag = g_strdup ("A");
+  b->tag = g_strdup ("B");
+  afn_node_add_next_function (AFN_NODE (a), AFN_NODE (b), 0);
+  afn_node_add_next_function (AFN_NODE (b), AFN_NODE (a), 0);
+  afn_node_add_next_function (AFN_NODE (b), afn_variable_get_accumulate_node (x), 0);
+  g_assert_true (afn_variable_set_grad_fn (v, AFN_NODE (a), 0, NULL));
+  g_assert_false (afn_variable_backward (v, g, FALSE, NULL, NULL, &error));
+  g_assert_error (error, AFN_ERROR, AFN_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "cycle"));
+  g_assert_cmpuint (afn_variable_n_grads (x), ==, 0);
+  g_assert_cmpuint (a->runs, ==, 1);
+  g_clear_error (&error);
+
+  /* A cycle below the root: its nodes never get all their gradients. */
+  {
+    g_autoptr(TestSyncNode) top = g_object_new (TEST_TYPE_SYNC_NODE, "name", "TopBackward0", NULL);
+    g_autoptr(AfnVariable) w = afn_variable_new_str ("w", "w", TRUE);
+    top->tag = g_strdup ("T");
+    afn_node_add_next_function (AFN_NODE (top), AFN_NODE (a), 0);
+    g_assert_true (afn_variable_set_grad_fn (w, AFN_NODE (top), 0, NULL));
+    g_assert_false (afn_variable_backward (w, g, FALSE, NULL, NULL, &error));
+    g_assert_error (error, AFN_ERROR, AFN_ERROR_FAILED);
+    g_assert_nonnull (strstr (error->message, "cycle"));
+    g_assert_cmpuint (afn_variable_n_grads (x), ==, 0);
+  }
+  /* Break the cycle so that the nodes can be freed. */
+  g_object_run_dispose (G_OBJECT (b));
 }
 
 int
@@ -590,6 +661,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/backward/async-api", test_async_api);
   g_test_add_func ("/engine/backward/thread", test_backward_in_thread);
   g_test_add_func ("/engine/backward/graph-freed", test_graph_is_freed);
-  g_test_add_func ("/engine/backward/graph-outlives-leaf", test_graph_outlives_leaf);
+  g_test_add_func ("/engine/backward/graph-keeps-leaves", test_graph_keeps_leaves);
+  g_test_add_func ("/engine/backward/leaf-gone-behind-node", test_leaf_gone_behind_node);
+  g_test_add_func ("/engine/backward/cycle", test_cycle);
   return g_test_run ();
 }

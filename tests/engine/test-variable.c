@@ -196,6 +196,19 @@ test_print_grad_fn_and_parameter (void)
   assert_printed (none_role, "variable(x, role=None, requires_grad=False)");
 }
 
+static void
+test_print_odd_text (void)
+{
+  g_autoptr(AfnValue) data = afn_value_new_str ("x\xED\xA0\x80\0y", 6);
+  g_autoptr(AfnVariable) v = afn_variable_new (data, "r", FALSE, NULL);
+  g_autoptr(AfnValue) big = afn_value_new_float (100.0);
+  g_autoptr(AfnVariable) b = afn_variable_new (big, "r", FALSE, NULL);
+
+  /* A lone surrogate is one character, shown as U+FFFD; so is a NUL. */
+  assert_printed (v, "variable(x\xEF\xBF\xBD\xEF\xBF\xBDy, role=r, requires_grad=False)");
+  assert_printed (b, "variable(100.0, role=r, requires_grad=False)");
+}
+
 /* Methods --------------------------------------------------------------- */
 
 static void
@@ -651,6 +664,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/variable/print-truncation", test_print_truncation);
   g_test_add_func ("/engine/variable/print-lists", test_print_lists);
   g_test_add_func ("/engine/variable/print-grad-fn", test_print_grad_fn_and_parameter);
+  g_test_add_func ("/engine/variable/print-odd-text", test_print_odd_text);
   g_test_add_func ("/engine/variable/detach", test_detach);
   g_test_add_func ("/engine/variable/copy", test_copy);
   g_test_add_func ("/engine/variable/to", test_to);

@@ -12,6 +12,28 @@
 
 #include "fake-server.h"
 
+/* A self-signed certificate for 127.0.0.1, valid for a century, for TLS tests
+ * only (made with `openssl req -x509 -newkey ec ... -addext
+ * subjectAltName=IP:127.0.0.1`). */
+static const char tls_certificate_pem[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIBoDCCAUagAwIBAgIULo+q7J1SiijeguC6/4YOvGg2yuIwCgYIKoZIzj0EAwIw\n"
+  "HDEaMBgGA1UEAwwRYWZuaW8tZmFrZS1zZXJ2ZXIwIBcNMjYxMTI2MjMyODQ4WhgP\n"
+  "MjEyNjExMDIyMzI4NDhaMBwxGjAYBgNVBAMMEWFmbmlvLWZha2Utc2VydmVyMFkw\n"
+  "EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEXchUIvAh9eV6/6Cf0wGJd0+fwVcpqWYU\n"
+  "OF/TqHAXb/az03WMBNs24VAJDEHS94TJZc21T5JbWGd21PXEqEbos6NkMGIwHQYD\n"
+  "VR0OBBYEFDV0JUtCB0eHBGNNm0vcoyN1gMm6MB8GA1UdIwQYMBaAFDV0JUtCB0eH\n"
+  "BGNNm0vcoyN1gMm6MA8GA1UdEwEB/wQFMAMBAf8wDwYDVR0RBAgwBocEfwAAATAK\n"
+  "BggqhkjOPQQDAgNIADBFAiEA8j+sLHiZN2lH5dp1tayeev1jJpEjOrfevjn7bK9G\n"
+  "51sCIBPjh8dT/icZh0tWAAvFzL5zR8xLfY7dJ7dcw+ZpULFy\n"
+  "-----END CERTIFICATE-----\n";
+static const char tls_key_pem[] =
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgExjgBwH6aAuZ5eMI\n"
+  "y0Q+gfQo4C/fcuxJ5TFao/PE/FahRANCAARdyFQi8CH15Xr/oJ/TAYl3T5/BVymp\n"
+  "ZhQ4X9OocBdv9rPTdYwE2zbhUAkMQdL3hMllzbVPkltYZ3bU9cSoRuiz\n"
+  "-----END PRIVATE KEY-----\n";
+
 typedef struct {
   FakeRule rule;            /* strings below are owned copies */
   GRegex *regex;
@@ -25,6 +47,7 @@ struct _FakeServer
   GMainLoop *loop;
   SoupServer *server;
   GSocketService *service;
+  GTlsCertificate *tls_certificate;
   char *base_url;
   guint port;
 
@@ -386,10 +409,15 @@ answer (Plan *plan)
   plan_free (plan);
 }
 
+/* The source keeps an empty shell of the plan: answers still pending when
+ * the server stops are freed with their source. */
 static gboolean
 answer_later_cb (gpointer user_data)
 {
-  answer (user_data);
+  Plan *plan = user_data;
+
+  answer (g_memdup2 (plan, sizeof *plan));
+  memset (plan, 0, sizeof *plan);
   return G_SOURCE_REMOVE;
 }
 
@@ -404,7 +432,7 @@ schedule (Plan *plan)
       return;
     }
   source = g_timeout_source_new (plan->latency_ms);
-  g_source_set_callback (source, answer_later_cb, plan, NULL);
+  g_source_set_callback (source, answer_later_cb, plan, (GDestroyNotify) plan_free);
   g_source_attach (source, plan->server->context);
   g_source_unref (source);
 }
@@ -539,7 +567,7 @@ handle_cb (SoupServer        *server,
 {
   FakeServer *self = user_data;
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *key_error = NULL;
   JsonNode *root;
@@ -587,10 +615,24 @@ incoming_cb (GSocketService    *service,
   g_mutex_lock (&self->lock);
   self->connection_count++;
   g_mutex_unlock (&self->lock);
+  g_autoptr(GIOStream) tls = NULL;
+
   /* Headers and body go out in separate writes; Nagle would hold the body. */
   g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY,
                        TRUE, NULL);
-  soup_server_accept_iostream (self->server, G_IO_STREAM (connection), local, remote, NULL);
+  if (self->tls_certificate != NULL)
+    {
+      /* No certificate database: loading the system's takes minutes under
+       * ASan with full malloc stacks, and a server without client
+       * certificates never uses it. */
+      tls = g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
+                            NULL, NULL, "base-io-stream", connection,
+                            "certificate", self->tls_certificate, "database", NULL, NULL);
+      if (tls == NULL)
+        return TRUE;
+    }
+  soup_server_accept_iostream (self->server, tls != NULL ? tls : G_IO_STREAM (connection),
+                               local, remote, NULL);
   return TRUE;
 }
 
@@ -650,7 +692,8 @@ server_thread (gpointer user_data)
     g_error ("fake server: cannot listen on 127.0.0.1:%u: %s", self->port, error->message);
 
   g_mutex_lock (&self->lock);
-  self->base_url = g_strdup_printf ("http://127.0.0.1:%u/v1", self->port);
+  self->base_url = g_strdup_printf ("%s://127.0.0.1:%u/v1",
+                                    self->tls_certificate != NULL ? "https" : "http", self->port);
   self->ready = TRUE;
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -674,7 +717,23 @@ server_thread (gpointer user_data)
 FakeServer *
 fake_server_new (guint port)
 {
+  return fake_server_new_full (port, FALSE);
+}
+
+FakeServer *
+fake_server_new_full (guint    port,
+                      gboolean tls)
+{
   FakeServer *self = g_new0 (FakeServer, 1);
+  g_autoptr(GError) error = NULL;
+
+  if (tls)
+    {
+      g_autofree char *pem = g_strconcat (tls_certificate_pem, tls_key_pem, NULL);
+      self->tls_certificate = g_tls_certificate_new_from_pem (pem, -1, &error);
+      if (self->tls_certificate == NULL)
+        g_error ("fake server: cannot load its certificate: %s", error->message);
+    }
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -715,12 +774,19 @@ fake_server_free (FakeServer *self)
   g_ptr_array_unref (self->bodies);
   g_ptr_array_unref (self->held);
   g_ptr_array_unref (self->waiting);
+  g_clear_object (&self->tls_certificate);
   g_free (self->base_url);
   g_free (self->required_key);
   g_free (self->last_authorization);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self);
+}
+
+const char *
+fake_server_get_tls_certificate_pem (void)
+{
+  return tls_certificate_pem;
 }
 
 const char *

@@ -63,6 +63,11 @@ typedef struct _FakeServer FakeServer;
 
 /* Starts a server on 127.0.0.1:@port (0: any free port). Aborts on failure. */
 FakeServer *fake_server_new (guint port);
+/* With @tls, serves HTTPS with a self-signed certificate for 127.0.0.1 (see
+ * fake_server_get_tls_certificate_pem()); the base URL is then https://. */
+FakeServer *fake_server_new_full (guint port, gboolean tls);
+/* The PEM of that certificate, to trust it as a CA. Transfer none. */
+const char *fake_server_get_tls_certificate_pem (void);
 void        fake_server_free (FakeServer *self);
 
 /* "http://127.0.0.1:PORT/v1", transfer none. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fake-server.h"
+#include "fast-server.h"
 
 typedef struct {
   FakeServer *server;
@@ -277,9 +278,9 @@ test_parallel (Fixture       *fx,
       result_clear (&r[i]);
     }
   g_assert_cmpuint (fake_server_get_max_in_flight (fx->server), ==, 64);
-  /* All at once: one latency, not 64 of them. */
+  /* All at once (the barrier proves it): one latency, not 64 of them (12.8 s). */
   g_assert_cmpfloat (elapsed, >=, 0.19);
-  g_assert_cmpfloat (elapsed, <, 4.0);
+  g_assert_cmpfloat (elapsed, <, 10.0);
 }
 
 static void
@@ -605,7 +606,8 @@ test_cancel (Fixture       *fx,
   start_chat (fx->client, "kept", NULL, NULL, &r[1]);
   start_chat (fx->client, "queued", NULL, queued, &r[2]);
   start_chat (fx->client, "early", NULL, early, &r[3]);
-  g_assert_cmpuint (afn_openai_client_get_queued (fx->client), ==, 2);
+  /* The early one never queued. */
+  g_assert_cmpuint (afn_openai_client_get_queued (fx->client), ==, 1);
   g_timeout_add (100, cancel_cb, running);
   g_timeout_add (50, cancel_cb, queued);
   wait_for (r, G_N_ELEMENTS (r));
@@ -685,6 +687,71 @@ test_from_args (void)
   g_assert_nonnull (strstr (error->message, "timeout"));
 }
 
+/* Only a one-certificate CA file is used: loading the system's bundle takes
+ * minutes under ASan with full malloc stacks. */
+static void
+test_tls (void)
+{
+  g_autoptr(FakeServer) server = fake_server_new_full (0, TRUE);
+  g_autoptr(AfnOpenAIClient) client = afn_openai_client_new (fake_server_get_base_url (server), "m");
+  g_autoptr(AfnOpenAIClient) wrong_name = NULL;
+  g_autoptr(AfnChatReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ca_path = NULL;
+  g_autofree char *localhost_url = NULL;
+  int fd;
+
+  g_assert_true (g_str_has_prefix (fake_server_get_base_url (server), "https://127.0.0.1:"));
+  fd = g_file_open_tmp ("afn-ca-XXXXXX.pem", &ca_path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_file_set_contents (ca_path, fake_server_get_tls_certificate_pem (), -1, &error);
+  g_assert_no_error (error);
+
+  /* Trusted, but issued for 127.0.0.1, not "localhost": refused. */
+  localhost_url = g_strdup_printf ("https://localhost:%s",
+                                   strrchr (fake_server_get_base_url (server), ':') + 1);
+  wrong_name = afn_openai_client_new (localhost_url, "m");
+  afn_openai_client_set_ca_file (wrong_name, ca_path);
+  /* TLS set-up is slow under sanitizers. */
+  afn_openai_client_set_timeouts (wrong_name, 60000, 60000);
+  afn_openai_client_set_timeouts (client, 60000, 60000);
+  reply = chat (wrong_name, "secret", &error);
+  g_assert_error (error, AFN_MODEL_ERROR, AFN_MODEL_ERROR_NETWORK);
+  g_assert_nonnull (strstr (error->message, "certificate"));
+  g_assert_cmpuint (fake_server_get_request_count (server), ==, 0);
+  g_clear_error (&error);
+
+  afn_openai_client_set_ca_file (client, ca_path);
+  reply = chat (client, "secret", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (afn_chat_reply_get_text (reply), ==, "secret");
+  g_assert_cmpuint (fake_server_get_request_count (server), ==, 1);
+  g_unlink (ca_path);
+}
+
+/* The benchmark's minimal server answers the client correctly. */
+static void
+test_fast_server (void)
+{
+  g_autoptr(FastServer) server = fast_server_new ();
+  g_autoptr(AfnOpenAIClient) client = afn_openai_client_new (fast_server_get_base_url (server), "m");
+  Result r[100] = { 0 };
+
+  afn_openai_client_set_max_concurrency (client, 8);
+  for (guint i = 0; i < G_N_ELEMENTS (r); i++)
+    start_chat (client, "anything", NULL, NULL, &r[i]);
+  wait_for (r, G_N_ELEMENTS (r));
+  for (guint i = 0; i < G_N_ELEMENTS (r); i++)
+    {
+      g_assert_no_error (r[i].error);
+      g_assert_cmpstr (afn_chat_reply_get_text (r[i].reply), ==, "ok");
+      g_assert_cmpint (afn_chat_reply_get_usage (r[i].reply)->total_tokens, ==, 13);
+      result_clear (&r[i]);
+    }
+  g_assert_cmpuint (fast_server_get_request_count (server), ==, 100);
+}
+
 static void
 test_price_table (void)
 {
@@ -741,6 +808,8 @@ main (int argc, char **argv)
   g_test_add_func ("/llm/client/price-table", test_price_table);
   g_test_add_func ("/llm/client/from-args", test_from_args);
   g_test_add_func ("/llm/client/thread-context", test_thread_context);
+  g_test_add_func ("/llm/client/fast-server", test_fast_server);
+  g_test_add_func ("/llm/client/tls", test_tls);
 
   return g_test_run ();
 }

@@ -11,18 +11,25 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <time.h>
 #include "afs-canvas.h"
 #include "canvas-test-util.h"
 
 #define N_NODES 2000
-#define N_DATA 500
 #define N_FRAMES 360
+/* Each op takes its inputs from the LOCALITY nodes made just before it, as
+ * pipelines are built; AFS_BENCH_LOCALITY changes it (300 makes a tangle
+ * of long wires across the screen). */
+static int LOCALITY = 40;
 
 typedef struct {
   AfsCanvas *canvas;
   GArray *frame_ms;
   GArray *cpu_ms;
+  GArray *drawn;      /* nodes + wires drawn, per frame */
+  graphene_rect_t bounds;
+  double cx, cy;      /* where the nodes are, on average: the camera circles it */
   gint64 frame_start;
   gint64 cpu_start;
   gint64 open_start;
@@ -32,8 +39,10 @@ typedef struct {
   gboolean done;
 } Bench;
 
-/* 500 data nodes, then 1,500 ops (add, sum, exact match) each fed by two
- * earlier nodes: 3,000 links, acyclic by construction. */
+/* 2,000 nodes: every fourth a Variable or Parameter, the others ops (add,
+ * sum, exact match) each fed by two of the LOCALITY nodes before them
+ * (3,000 links, acyclic by construction), on a 50 x 40 grid that the
+ * smallest zoom of the run shows whole. */
 static char *
 generate_graph (void)
 {
@@ -46,10 +55,11 @@ generate_graph (void)
   for (guint i = 0; i < N_NODES; i++)
     {
       guint op = i % 3;
-      const char *kind = i < N_DATA ? (i % 5 ? "variable" : "parameter") : ops[op];
+      gboolean data_node = i % 4 == 0 || i == 1;   /* a quarter are Variables/Parameters */
+      const char *kind = data_node ? (i % 20 ? "variable" : "parameter") : ops[op];
       g_autoptr(JsonObject) settings = NULL;
 
-      if (i < N_DATA)
+      if (data_node)
         {
           g_autofree char *data = g_strdup_printf ("sample text %u for the benchmark", i);
           g_autofree char *role = g_strdup_printf ("input %u", i);
@@ -58,8 +68,11 @@ generate_graph (void)
           json_object_set_string_member (settings, "data", data);
           json_object_set_string_member (settings, "role", role);
         }
-      ids[i] = afs_graph_node_get_id (afs_document_add_node (doc, kind, 0, 0, settings, NULL));
-      if (i < N_DATA)
+      /* Columns of 40, as a pipeline is built by hand: each node near the
+       * nodes that feed it. */
+      ids[i] = afs_graph_node_get_id (afs_document_add_node (doc, kind, (i / 40) * 320.0, (i % 40) * 210.0,
+                                                             settings, NULL));
+      if (data_node)
         continue;
       for (guint k = 0; k < 2; k++)
         {
@@ -67,7 +80,7 @@ generate_graph (void)
 
           while (!link)
             {
-              guint j = g_rand_int_range (rand, MAX (0, (int) i - 300), i);
+              guint j = g_rand_int_range (rand, MAX (0, (int) i - LOCALITY), i);
               AfsGraphNode *src = afs_document_get_node (doc, ids[j]);
               const char *out = ((AfsPort *) afs_graph_node_get_outputs (src)->pdata[0])->name;
 
@@ -75,9 +88,32 @@ generate_graph (void)
             }
         }
     }
+  /* Top up to exactly 3,000 with extra items into sums. */
+  while (afs_document_get_links (doc)->len < 3000)
+    {
+      guint i = g_rand_int_range (rand, 100, N_NODES);
+      guint j = g_rand_int_range (rand, i - LOCALITY, i);
+      AfsGraphNode *src = afs_document_get_node (doc, ids[j]);
+
+      if (i % 3 == 1 && i % 4 != 0)
+        afs_document_link (doc, ids[j], ((AfsPort *) afs_graph_node_get_outputs (src)->pdata[0])->name,
+                           ids[i], "xs", FALSE, NULL);
+    }
   g_assert_cmpuint (afs_document_get_links (doc)->len, ==, 3000);
-  afs_document_auto_layout (doc, NULL, NULL);
   return afs_document_to_json (doc, FALSE);
+}
+
+static void
+centroid (AfsDocument *doc, double *x, double *y)
+{
+  GPtrArray *nodes = afs_document_get_nodes (doc);
+
+  *x = *y = 0;
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      *x += afs_graph_node_get_x (nodes->pdata[i]) / nodes->len;
+      *y += afs_graph_node_get_y (nodes->pdata[i]) / nodes->len;
+    }
 }
 
 static int
@@ -120,20 +156,27 @@ after_paint_cb (GdkFrameClock *clock, Bench *b)
       double ms = (now - b->frame_start) / 1000.0;
       double cpu = (thread_cpu_us () - b->cpu_start) / 1000.0;
 
+      guint nodes, links;
+      double items;
+
+      afs_canvas_get_draw_stats (b->canvas, &nodes, &links);
+      items = nodes + links;
       g_array_append_val (b->frame_ms, ms);
       g_array_append_val (b->cpu_ms, cpu);
+      g_array_append_val (b->drawn, items);
     }
   b->frame_start = 0;
 }
 
-/* Pans at full size, zooms out until the whole graph shows, then zooms
- * back in past 1:1 while panning. */
+/* Circles around the nodes' centroid at full size, zooms out until the
+ * whole graph shows, then zooms back in past 1:1, always over the graph. */
 static gboolean
 tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
   Bench *b = data;
   double t = (double) b->frame / N_FRAMES;
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  double cx = b->cx, cy = b->cy;
+  double angle = b->frame * 0.05;
   double zoom;
 
   if (b->frame >= N_FRAMES)
@@ -141,14 +184,14 @@ tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
       b->done = TRUE;
       return G_SOURCE_REMOVE;
     }
-  if (t < 0.33)
+  if (t < 1 / 3.0)
     zoom = 1.0;
-  else if (t < 0.66)
-    zoom = 1.0 - (t - 0.33) / 0.33 * 0.93;
+  else if (t < 2 / 3.0)
+    zoom = 1.0 - (t - 1 / 3.0) * 3 * 0.93;
   else
-    zoom = 0.07 + (t - 0.66) / 0.34 * 1.5;
-  afs_canvas_zoom_at (b->canvas, zoom, w / 2.0, h / 2.0);
-  afs_canvas_pan (b->canvas, 9.0, 4.0 * sin (b->frame / 20.0));
+    zoom = 0.07 + (t - 2 / 3.0) * 3 * 1.5;
+  afs_canvas_zoom_at (b->canvas, zoom, 0, 0);
+  afs_canvas_center_on (b->canvas, cx + 600 * cos (angle), cy + 400 * sin (angle));
   b->animating = TRUE;
   b->frame++;
   return G_SOURCE_CONTINUE;
@@ -171,6 +214,8 @@ main (int argc, char **argv)
 
   gtk_init ();
   adw_init ();
+  if (g_getenv ("AFS_BENCH_LOCALITY"))
+    LOCALITY = MAX (2, atoi (g_getenv ("AFS_BENCH_LOCALITY")));
   json = generate_graph ();
   path = g_build_filename (g_get_tmp_dir (), "afs-bench-canvas.json", NULL);
   g_assert_true (g_file_set_contents (path, json, -1, NULL));
@@ -179,6 +224,7 @@ main (int argc, char **argv)
   b.canvas = AFS_CANVAS (afs_canvas_new ());
   b.frame_ms = g_array_new (FALSE, FALSE, sizeof (double));
   b.cpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  b.drawn = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (b.canvas));
   gtk_window_present (GTK_WINDOW (window));
@@ -195,7 +241,9 @@ main (int argc, char **argv)
   if (!afs_document_load_json (doc, contents, len, &error))
     g_error ("%s", error->message);
   afs_canvas_set_document (b.canvas, doc);
-  afs_canvas_center_on (b.canvas, 400, 400);
+  afs_canvas_get_graph_bounds (b.canvas, &b.bounds);
+  centroid (doc, &b.cx, &b.cy);
+  afs_canvas_center_on (b.canvas, b.cx, b.cy);
   WAIT_UNTIL (b.open_s > 0, 10000);
 
   gtk_widget_add_tick_callback (GTK_WIDGET (b.canvas), tick_cb, &b, NULL);
@@ -212,10 +260,14 @@ main (int argc, char **argv)
 
       g_array_append_vals (part, &g_array_index (b.frame_ms, double, from), to - from);
       g_array_append_vals (cpu, &g_array_index (b.cpu_ms, double, from), to - from);
+      double items = 0;
+      for (guint i = from; i < to; i++)
+        items += g_array_index (b.drawn, double, i);
       g_array_sort (part, compare_double);
       g_array_sort (cpu, compare_double);
-      g_print ("# %s: frame median %.2f ms (CPU %.2f ms)\n", names[phase],
-               g_array_index (part, double, part->len / 2), g_array_index (cpu, double, cpu->len / 2));
+      g_print ("# %s: frame median %.2f ms (CPU %.2f ms), %.0f nodes + wires drawn per frame\n", names[phase],
+               g_array_index (part, double, part->len / 2), g_array_index (cpu, double, cpu->len / 2),
+               items / MAX (to - from, 1));
     }
   g_array_sort (b.frame_ms, compare_double);
   g_array_sort (b.cpu_ms, compare_double);
@@ -223,8 +275,8 @@ main (int argc, char **argv)
            g_array_index (b.cpu_ms, double, b.cpu_ms->len / 2),
            g_array_index (b.cpu_ms, double, (guint) (b.cpu_ms->len * 0.95)));
   ms = (double *) b.frame_ms->data;
-  g_print ("# %u frames timed; last frame drew %u nodes and %u wires\n",
-           b.frame_ms->len, nodes_drawn, links_drawn);
+  g_print ("# %u frames timed; graph %.0f x %.0f; last frame drew %u nodes and %u wires\n",
+           b.frame_ms->len, b.bounds.size.width, b.bounds.size.height, nodes_drawn, links_drawn);
   g_print ("BENCH canvas_frame_median_ms %.2f ms\n", ms[b.frame_ms->len / 2]);
   g_print ("BENCH canvas_frame_p95_ms %.2f ms\n", ms[(guint) (b.frame_ms->len * 0.95)]);
   g_print ("BENCH canvas_open_s %.3f s\n", b.open_s);
@@ -232,6 +284,7 @@ main (int argc, char **argv)
   g_unlink (path);
   g_array_unref (b.frame_ms);
   g_array_unref (b.cpu_ms);
+  g_array_unref (b.drawn);
   gtk_window_destroy (GTK_WINDOW (window));
   return 0;
 }

@@ -24,6 +24,25 @@ spin (guint ms)
     g_main_context_iteration (NULL, FALSE);
 }
 
+static gboolean
+count_frame_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Waits until @widget's frame clock has ticked @n times, so that pending
+ * layout has run (a loaded machine can take far longer than a fixed sleep). */
+static inline void
+wait_frames (GtkWidget *widget, guint n)
+{
+  guint frames = 0;
+  guint id = gtk_widget_add_tick_callback (widget, count_frame_cb, &frames, NULL);
+
+  WAIT_UNTIL (frames >= n, 20000);
+  gtk_widget_remove_tick_callback (widget, id);
+}
+
 /* Renders @widget with the cairo renderer into a texture (transfer full). */
 static inline GdkTexture *
 render_widget (GtkWidget *widget)

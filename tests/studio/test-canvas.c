@@ -57,7 +57,10 @@ last_node (AfsDocument *doc)
 static void
 activate (Fixture *f, const char *action, GVariant *param)
 {
-  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (f->canvas), action, param));
+  /* The call does not consume a floating parameter. */
+  g_autoptr(GVariant) owned = param ? g_variant_ref_sink (param) : NULL;
+
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (f->canvas), action, owned));
 }
 
 static void
@@ -245,6 +248,21 @@ test_culling (Fixture *f, gconstpointer data)
   afs_canvas_get_draw_stats (f->canvas, &nodes_drawn, &links_drawn);
   g_assert_cmpuint (nodes_drawn, >, 0);
   g_assert_cmpuint (nodes_drawn, <, 40);
+
+  /* Far out every node shows, as a block without text. */
+  for (guint i = 1; i < 400; i++)
+    afs_document_link (f->doc, i, "output", i + 1, i % 2 ? "x" : "y", FALSE, NULL);
+  afs_canvas_fit (f->canvas, FALSE);
+  g_clear_object (&texture);
+  texture = render_widget (GTK_WIDGET (f->canvas));
+  afs_canvas_get_draw_stats (f->canvas, &nodes_drawn, &links_drawn);
+  g_assert_cmpfloat (afs_canvas_get_zoom (f->canvas), <, 0.35);
+  g_assert_cmpuint (nodes_drawn, ==, 400);
+  g_assert_cmpfloat (texture_variance (texture), >, 10.0);
+  {
+    g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "canvas-overview.png", NULL);
+    g_assert_true (gdk_texture_save_to_png (texture, path));
+  }
 }
 
 static void

@@ -171,6 +171,7 @@ test_screenshot (Fixture *f, gconstpointer data)
   select_node (f, f->var);
   afs_canvas_fit (f->canvas, FALSE);
   spin (300);
+  wait_frames (f->window, 3);
   texture = render_widget (f->window);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);

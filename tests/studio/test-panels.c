@@ -134,7 +134,9 @@ test_gradients_origin (void)
   GtkWidget *panel = g_object_ref_sink (afs_gradients_panel_new ());
   g_autofree char *origin = NULL;
 
-  g_assert_true (afn_variable_append_grad (x, afn_variable_new_str ("g", "feedback to x", FALSE), &error));
+  g_autoptr(AfnVariable) g = afn_variable_new_str ("g", "feedback to x", FALSE);
+
+  g_assert_true (afn_variable_append_grad (x, g, &error));
   g_assert_no_error (error);
   afs_gradients_panel_set_variable (AFS_GRADIENTS_PANEL (panel), x, NULL);
   afs_gradients_panel_set_origin_func (AFS_GRADIENTS_PANEL (panel), origin_cb,
@@ -217,7 +219,7 @@ static gboolean
 wait_until (gboolean (*cond) (gpointer), gpointer data)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (10000, timeout_cb, &timed_out);
+  guint id = g_timeout_add (30000, timeout_cb, &timed_out);
 
   while (!cond (data) && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -325,8 +327,27 @@ test_model_preferences_page (void)
 
   afs_model_preferences_add_to_page (ADW_PREFERENCES_PAGE (page), settings);
   gtk_window_set_child (GTK_WINDOW (window), page);
+  gtk_window_set_default_size (GTK_WINDOW (window), 560, 900);
   gtk_window_present (GTK_WINDOW (window));
   iterate ();
+  /* A picture of the page, to look at (tests/studio/model-preferences.png). */
+  {
+    g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (window);
+    g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+    g_autoptr(GskRenderNode) node = NULL;
+    g_autoptr(GdkTexture) texture = NULL;
+    g_autofree char *png = g_test_build_filename (G_TEST_BUILT, "model-preferences.png", NULL);
+    int w = gtk_widget_get_width (window), h = gtk_widget_get_height (window);
+
+    gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), w, h);
+    node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    if (node && w > 0 && h > 0)
+      {
+        texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                               &GRAPHENE_RECT_INIT (0, 0, w, h));
+        g_assert_true (gdk_texture_save_to_png (texture, png));
+      }
+  }
   /* Two groups: the server and the models. */
   for (child = gtk_widget_get_first_child (page); child; child = gtk_widget_get_next_sibling (child))
     groups++;

@@ -352,6 +352,35 @@ test_backward_pipeline (void)
   g_assert_false (afs_runner_get_busy (runner));
 }
 
+static void
+test_document_reload (void)
+{
+  g_autoptr(AfsDocument) doc = load_demo ("text-pipeline.json");
+  g_autoptr(AfsRunner) runner = afs_runner_new (doc, NULL);
+  g_autoptr(GError) error = NULL;
+  const char *other =
+    "{\"format\": \"afnio-studio-graph\", \"version\": 1, \"nodes\": ["
+    "{\"id\": 1, \"kind\": \"parameter\", \"x\": 0, \"y\": 0, \"settings\": {\"data\": \"v2\", \"role\": \"p\", \"requires_grad\": true}}],"
+    "\"links\": [], \"history\": {\"1\": [{\"step\": 1, \"role\": \"p\", \"before\": \"v1\", \"after\": \"v2\", "
+    "\"feedback\": \"be v2\", \"undone\": false}]}}";
+  g_autoptr(AfsParamChange) change = NULL;
+
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_nonnull (afs_runner_get_output (runner, 1, "output"));
+  /* Another graph in the same document: no stale results, its history. */
+  g_assert_true (afs_document_load_json (doc, other, -1, &error));
+  g_assert_no_error (error);
+  g_assert_null (afs_runner_get_output (runner, 1, "output"));
+  g_assert_cmpint (state_of (runner, 1), ==, AFS_NODE_STATE_IDLE);
+  g_assert_null (afs_runner_get_node_run (runner, 7));
+  g_assert_cmpuint (g_list_model_get_n_items (afs_runner_get_history (runner, 1)), ==, 1);
+  change = g_list_model_get_item (afs_runner_get_history (runner, 1), 0);
+  g_assert_cmpstr (afs_param_change_get_before (change), ==, "v1");
+  g_assert_cmpstr (afs_param_change_get_feedback (change), ==, "be v2");
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_cmpstr (out_text (runner, 1, "output"), ==, "v2");
+}
+
 /* ---- language models ---- */
 
 typedef struct {
@@ -569,6 +598,64 @@ test_cancel (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (out_text (runner, 6, "output"), ==, "RedRed");
 }
 
+static void
+backward_running_cb (AfsRunner *runner, guint id, GCancellable *cancellable)
+{
+  if (afs_node_run_get_backward_state (afs_runner_get_node_run (runner, id)) == AFS_BACKWARD_STATE_RUNNING &&
+      afs_node_kind_is_data (afs_graph_node_get_kind (afs_document_get_node (afs_runner_get_document (runner), id))) == FALSE)
+    g_cancellable_cancel (cancellable);
+}
+
+static void
+test_backward_cancel (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(AfsDocument) doc = two_questions ();
+  g_autoptr(AfsRunner) runner = afs_runner_new (doc, fx->settings);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  FakeRule hang = { .match = FAKE_MATCH_LAST_USER, .pattern = "How should the", .fault = FAKE_FAULT_HANG };
+  gulong handler;
+
+  fake_server_add_rule (fx->server, &hang);
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Blue");
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_no_error (error);
+
+  handler = g_signal_connect (runner, "node-state-changed", G_CALLBACK (backward_running_cb), cancellable);
+  afs_runner_backward_async (runner, 6, "output", "Be brief.", cancellable, result_cb, &result);
+  g_assert_false (afs_runner_backward_finish (runner, wait_for (&result), &error));
+  g_signal_handler_disconnect (runner, handler);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  /* No gradient anywhere, no progress marks left, not busy. */
+  g_assert_false (afs_runner_get_busy (runner));
+  g_assert_cmpuint (n_grads (runner, 1, "output"), ==, 0);
+  for (guint id = 1; id <= 6; id++)
+    g_assert_cmpint (bstate_of (runner, id), ==, AFS_BACKWARD_STATE_NONE);
+  {
+    g_autoptr(GArray) links = afs_runner_dup_feedback_links (runner);
+    g_assert_cmpuint (links->len, ==, 0);
+  }
+
+  /* And it works when the server answers. */
+  fake_server_clear_rules (fx->server);
+  add_rule (fx, FAKE_MATCH_LAST_USER, "How should the system prompt change?", "Say one word.");
+  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Blue");
+  g_assert_true (afs_runner_backward (runner, 6, "output", "Be brief.", NULL, &error));
+  g_assert_no_error (error);
+  /* The prompt fed both completions: one gradient from each. */
+  g_assert_cmpuint (n_grads (runner, 1, "output"), ==, 2);
+  {
+    guint a = afs_runner_get_grad_source (runner, 1, "output", 0);
+    guint b = afs_runner_get_grad_source (runner, 1, "output", 1);
+    g_assert_true ((a == 4 && b == 5) || (a == 5 && b == 4));
+  }
+  g_assert_true (afs_runner_link_carried_feedback (runner, 1));
+  g_assert_true (afs_runner_link_carried_feedback (runner, 3));
+  g_assert_false (afs_runner_link_carried_feedback (runner, 2));
+}
+
 /* ---- the sentiment demo, live ---- */
 
 #define SENTIMENT_PROMPT_BEFORE "Classify the sentiment of the review."
@@ -761,6 +848,58 @@ test_record_replay (Fixture *fx, gconstpointer data)
   g_assert_cmpint (state_of (replay, 4), ==, AFS_NODE_STATE_REUSED);
 }
 
+/* ---- the demos replay offline ---- */
+
+static gint64
+score_of (AfsRunner *runner, guint id)
+{
+  AfnValue *v = afn_variable_get_data (afs_runner_get_output (runner, id, "score"));
+  return afn_value_kind (v) == AFN_VALUE_INT ? afn_value_get_int (v) : (gint64) afn_value_get_float (v);
+}
+
+static void
+test_demo_replay (gconstpointer data)
+{
+  const char *name = data;
+  gboolean sentiment = g_str_has_prefix (name, "sentiment");
+  g_autoptr(AfsDocument) doc = load_demo (name);
+  g_autoptr(AfsModelSettings) settings = afs_model_settings_new ();
+  g_autoptr(AfsRunner) runner = NULL;
+  g_autoptr(GError) error = NULL;
+  guint prompt, eval;
+  g_autofree char *before = NULL;
+  const char *after;
+  AfnUsage usage;
+
+  /* Nothing listens there: any request would fail. */
+  afs_model_settings_set_base_url (settings, "http://127.0.0.1:1/v1");
+  afs_model_settings_set_mode (settings, AFS_RUN_MODE_REPLAY);
+  runner = afs_runner_new (doc, settings);
+  g_assert_cmpuint (afn_replay_client_get_n_recordings (afs_runner_get_recordings (runner)), ==, 0);
+  prompt = node_by_role (doc, "system prompt");
+  eval = node_by_kind (doc, sentiment ? "exact_match_evaluator" : "lm_judge_evaluator");
+  before = g_strdup (afs_graph_node_get_string (afs_document_get_node (doc, prompt), "data", NULL));
+
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (afn_replay_client_get_n_recordings (afs_runner_get_recordings (runner)), >, 5);
+  g_assert_cmpint (score_of (runner, eval), ==, sentiment ? 1 : 0);
+  g_assert_true (afs_runner_backward (runner, eval, "explanation", NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_grads (runner, prompt, "output"), >=, 1);
+  g_assert_true (afs_runner_step (runner, NULL, &error));
+  g_assert_no_error (error);
+  after = afs_graph_node_get_string (afs_document_get_node (doc, prompt), "data", NULL);
+  g_assert_cmpstr (after, !=, before);
+  g_assert_nonnull (strstr (after, sentiment ? "lowercase" : "Italian"));
+  g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (score_of (runner, eval), ==, sentiment ? 3 : 1);
+  afs_runner_get_total_usage (runner, &usage);
+  g_assert_cmpint (usage.total_tokens, >, 0);
+  g_assert_cmpfloat (usage.cost_usd, >, 0);
+}
+
 /* ---- settings ---- */
 
 static void
@@ -848,10 +987,14 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/runner/cache-reuse-clear", test_cache_reuse);
   g_test_add_func ("/studio/runner/run-to-from-here", test_run_to_from);
   g_test_add_func ("/studio/runner/backward-pipeline", test_backward_pipeline);
+  g_test_add_func ("/studio/runner/document-reload", test_document_reload);
+  g_test_add_data_func ("/studio/runner/demo-replay/sentiment", "sentiment.json", test_demo_replay);
+  g_test_add_data_func ("/studio/runner/demo-replay/translation", "translation.json", test_demo_replay);
 #define ADD(name, fn) g_test_add ("/studio/runner/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("lm-forward", test_lm_forward);
   ADD ("node-error", test_node_error);
   ADD ("cancel", test_cancel);
+  ADD ("backward-cancel", test_backward_cancel);
   ADD ("sentiment-live-backward-step-undo", test_sentiment_live);
   ADD ("record-replay", test_record_replay);
   ADD ("test-connection", test_connection);

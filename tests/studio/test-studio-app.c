@@ -16,6 +16,8 @@
 #include "afs-application.h"
 #include "afs-drafts.h"
 #include "afs-session.h"
+#include "afs-canvas.h"
+#include "afs-variable-info.h"
 #include "afs-window.h"
 
 static AfsApplication *app;
@@ -29,12 +31,13 @@ timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Iterates the main context until @cond (@data) holds or 10 s pass. */
+/* Iterates the main context until @cond (@data) holds or 60 s pass (a
+ * generous bound: sanitizer builds are slow; a pass never waits for it). */
 static gboolean
 wait_for (gboolean (*cond) (gpointer), gpointer data)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add (10000, timeout_cb, &timed_out);
+  guint id = g_timeout_add (60000, timeout_cb, &timed_out);
 
   while (!cond (data) && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -139,6 +142,25 @@ is_true (gpointer flag)
   return *(gboolean *) flag;
 }
 
+/* TRUE while a GtkStack under @widget animates a page change. */
+static gboolean
+stack_animating (GtkWidget *widget)
+{
+  if (GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget)))
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (stack_animating (child))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+settled (gpointer widget)
+{
+  return !stack_animating (widget);
+}
+
 static gboolean
 is_drawn (gpointer widget)
 {
@@ -162,6 +184,7 @@ maybe_save_screenshot (GtkWindow *window, const char *name)
   if (dir == NULL)
     return;
   g_assert_true (wait_for (is_drawn, window));
+  g_assert_true (wait_for (settled, window));
   /* Wait until the window has painted a frame. */
   {
     GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
@@ -225,7 +248,10 @@ last_node_id (AfsWindow *window)
 static void
 canvas_action (AfsWindow *window, const char *action, GVariant *param)
 {
-  g_assert_true (gtk_widget_activate_action_variant (afs_window_get_canvas (window), action, param));
+  /* (GTK 4.8 does not sink a floating parameter here.) */
+  g_autoptr(GVariant) owned = param != NULL ? g_variant_ref_sink (param) : NULL;
+
+  g_assert_true (gtk_widget_activate_action_variant (afs_window_get_canvas (window), action, owned));
 }
 
 /* Builds parameter + variable -> add through the canvas's actions (the
@@ -555,6 +581,56 @@ test_grads_and_grad_fn (void)
   destroy_and_check (window);
 }
 
+static GtkWidget *
+find_descendant (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Selecting a variable from a plain file shows its grads and grad_fn
+ * chain under the inspector; a node without file data hides the panel. */
+static void
+test_variable_info_panel (void)
+{
+  AfsWindow *window = new_window ();
+  g_autoptr(GFile) grads = fixture ("parameter_with_grads.hf");
+  g_autoptr(GFile) graph = fixture ("graph_p2.hf");
+  AfsCanvas *canvas = AFS_CANVAS (afs_window_get_canvas (window));
+  AfsVariableInfo *info = AFS_VARIABLE_INFO (find_descendant (GTK_WIDGET (window), AFS_TYPE_VARIABLE_INFO));
+  guint id;
+
+  g_assert_nonnull (info);
+  afs_window_open_file (window, grads);
+  wait_idle (window);
+  id = 1;
+  afs_canvas_select_nodes (canvas, &id, 1, FALSE);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (info)));
+  g_assert_cmpuint (afs_variable_info_get_n_grads (info), ==, 2);
+  g_assert_cmpuint (afs_variable_info_get_n_grad_fn_nodes (info), ==, 0);
+
+  afs_window_open_file (window, graph);
+  wait_idle (window);
+  id = 4;   /* e = sum (c, a): SumBackward0 -> AddBackward0 -> AccumulateGrad, and AccumulateGrad */
+  afs_canvas_select_nodes (canvas, &id, 1, FALSE);
+  g_assert_cmpuint (afs_variable_info_get_n_grad_fn_nodes (info), ==, 4);
+  maybe_save_screenshot (GTK_WINDOW (window), "variable-info");
+
+  canvas_action (window, "canvas.add-node-kind", g_variant_new_string ("variable"));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (info)));
+  while (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "undo"))
+    activate (window, "undo", NULL);
+  destroy_and_check (window);
+}
+
 static void
 test_hostile_fixture_keeps_document (void)
 {
@@ -852,7 +928,8 @@ test_first_run_opens_demo (void)
   g_assert_true (wait_for (has_window, NULL));
   window = AFS_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   wait_idle (window);
-  g_assert_cmpuint (n_nodes (window), ==, 7);
+  /* The sentiment demo: prompt, reviews, chat completion, labels, evaluator. */
+  g_assert_cmpuint (n_nodes (window), ==, 5);
   g_assert_null (afs_window_get_file (window));
   g_assert_false (afs_window_get_modified (window));
   g_assert_false (g_settings_get_boolean (settings, "first-run"));
@@ -879,6 +956,8 @@ test_screenshot_demo (void)
 {
   AfsWindow *window = new_window ();
   g_autoptr(GFile) demo = afs_application_dup_demo_file (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 780);
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree guchar *pixels = NULL;
   g_autofree char *png = g_build_filename (g_getenv ("G_TEST_BUILDDIR") ?: ".", "studio-demo.png", NULL);
@@ -895,7 +974,8 @@ test_screenshot_demo (void)
   afs_window_open_as_template (window, demo);
   wait_idle (window);
   g_assert_false (has_dialog (window));
-  g_assert_cmpuint (n_nodes (window), ==, 7);
+  /* The sentiment demo: prompt, reviews, chat completion, labels, evaluator. */
+  g_assert_cmpuint (n_nodes (window), ==, 5);
   g_assert_true (wait_for (canvas_has_size, window));
   texture = afs_window_snapshot_canvas (window);
   g_assert_nonnull (texture);
@@ -920,6 +1000,14 @@ test_screenshot_demo (void)
   g_assert_cmpuint (g_hash_table_size (counts), >, 16);
   g_assert_cmpuint (differing, >, width * height / 50);
 
+  /* The whole window with the first node in the inspector (the README's
+   * and the metainfo's screenshot, when AFS_SCREENSHOT_DIR is set). */
+  {
+    guint id = 1;
+
+    afs_canvas_select_nodes (AFS_CANVAS (afs_window_get_canvas (window)), &id, 1, FALSE);
+    maybe_save_screenshot (GTK_WINDOW (window), "main-window");
+  }
   destroy_and_check (window);
 }
 
@@ -1064,6 +1152,9 @@ main (int argc, char *argv[])
                            G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
+  /* GTK 4.8 leaks a GDateTime each time it prunes old recent files; keep
+   * every item so that it never prunes (the sanitizer build checks leaks). */
+  g_object_set (gtk_settings_get_default (), "gtk-recent-files-max-age", -1, NULL);
 
   g_test_add_func ("/studio/app/window-finalizes", test_window_finalizes);
   g_test_add_func ("/studio/app/build-graph-through-actions", test_build_graph_through_actions);
@@ -1072,6 +1163,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/studio/app/python-reads-session", test_python_reads_session);
   g_test_add_func ("/studio/app/open-every-fixture", test_open_fixtures);
   g_test_add_func ("/studio/app/grads-and-grad-fn", test_grads_and_grad_fn);
+  g_test_add_func ("/studio/app/variable-info-panel", test_variable_info_panel);
   g_test_add_func ("/studio/app/hostile-fixture-keeps-document", test_hostile_fixture_keeps_document);
   g_test_add_func ("/studio/app/drafts-recovered-after-crash", test_drafts_recovered_after_crash);
   g_test_add_func ("/studio/app/close-prompts-for-unsaved-changes", test_close_prompts_for_unsaved_changes);

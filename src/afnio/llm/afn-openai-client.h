@@ -35,6 +35,9 @@ AfnOpenAIClient *afn_openai_client_new_from_args (const char *model, JsonObject 
 void        afn_openai_client_set_api_key (AfnOpenAIClient *self, const char *api_key);
 gboolean    afn_openai_client_has_api_key (AfnOpenAIClient *self);
 void        afn_openai_client_set_organization (AfnOpenAIClient *self, const char *organization);
+/* Certificates to trust instead of the system's (a PEM file, e.g. a company
+ * proxy's CA); NULL restores the system's. Verification stays on. */
+void        afn_openai_client_set_ca_file (AfnOpenAIClient *self, const char *ca_file);
 
 const char *afn_openai_client_get_base_url (AfnOpenAIClient *self);
 const char *afn_openai_client_get_model (AfnOpenAIClient *self);

@@ -726,6 +726,19 @@ afn_replay_client_load_json (AfnReplayClient  *self,
   return TRUE;
 }
 
+AfnReplayClient *
+afn_replay_client_new_from_json (AfnModelClient  *inner,
+                                 AfnReplayMode    mode,
+                                 JsonNode        *node,
+                                 GError         **error)
+{
+  g_autoptr(AfnReplayClient) self = afn_replay_client_new (inner, mode);
+
+  if (!afn_replay_client_load_json (self, node, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
 char *
 afn_replay_client_to_jsonl (AfnReplayClient *self)
 {

@@ -62,6 +62,11 @@ JsonNode       *afn_replay_client_to_json (AfnReplayClient *self);
 gboolean        afn_replay_client_load_json (AfnReplayClient *self, JsonNode *node,
                                              GError **error);
 
+/* Transfer full. A client holding the recordings in @node (see
+ * afn_replay_client_load_json()), or NULL with @error set. */
+AfnReplayClient *afn_replay_client_new_from_json (AfnModelClient *inner, AfnReplayMode mode,
+                                                  JsonNode *node, GError **error);
+
 /* Transfer full. One {"key", "request", "response"} object per line. */
 char           *afn_replay_client_to_jsonl (AfnReplayClient *self);
 gboolean        afn_replay_client_load_jsonl_data (AfnReplayClient *self, const char *data,

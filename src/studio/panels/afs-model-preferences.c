@@ -215,6 +215,7 @@ test_key_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!data->self || error || g_cancellable_is_cancelled (data->self->cancellable))
     {
       g_autofree char *message = error ? g_strdup_printf (_("Failed: %s"), error->message) : NULL;
+      afs_api_key_free (key);
       finish_test (data, FALSE, message);
       return;
     }

@@ -25,6 +25,7 @@ struct _AfsOptimizerPanel
 
   GtkWidget     *scrolled;
   GtkWidget     *momentum;
+  GtkWidget     *model_row;
   GtkWidget     *changes_title;
   GtkWidget     *changes_list;
   GtkWidget     *history_title;
@@ -177,17 +178,45 @@ constraints_changed_cb (GtkTextBuffer *buffer, AfsOptimizerPanel *self)
   self->syncing = FALSE;
 }
 
+/* Shows the session's optimizer choices (kept in the document). */
 static void
-runner_constraints_cb (AfsRunner *runner, GParamSpec *pspec, AfsOptimizerPanel *self)
+sync_from_runner (AfsOptimizerPanel *self)
 {
-  const char * const *constraints = afs_runner_get_constraints (runner);
+  const char * const *constraints;
+  const char *model;
   g_autofree char *text = NULL;
 
-  if (self->syncing)
+  if (self->syncing || !self->runner)
     return;
+  constraints = afs_runner_get_constraints (self->runner);
+  model = afs_runner_get_optimizer_model (self->runner);
   text = constraints ? g_strjoinv ("\n", (char **) constraints) : g_strdup ("");
   self->syncing = TRUE;
   gtk_text_buffer_set_text (self->constraints, text, -1);
+  gtk_editable_set_text (GTK_EDITABLE (self->model_row), model ? model : "");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->momentum), afs_runner_get_momentum (self->runner));
+  self->syncing = FALSE;
+}
+
+static void
+runner_notify_cb (AfsRunner *runner, GParamSpec *pspec, AfsOptimizerPanel *self)
+{
+  sync_from_runner (self);
+}
+
+static void
+document_changed_cb (AfsDocument *document, AfsOptimizerPanel *self)
+{
+  sync_from_runner (self);
+}
+
+static void
+model_changed_cb (GtkEditable *editable, AfsOptimizerPanel *self)
+{
+  if (self->syncing || !self->runner)
+    return;
+  self->syncing = TRUE;
+  afs_runner_set_optimizer_model (self->runner, gtk_editable_get_text (editable));
   self->syncing = FALSE;
 }
 
@@ -197,18 +226,23 @@ afs_optimizer_panel_set_runner (AfsOptimizerPanel *self, AfsRunner *runner)
   g_return_if_fail (AFS_IS_OPTIMIZER_PANEL (self));
 
   if (self->runner)
-    g_signal_handlers_disconnect_by_data (self->runner, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      g_signal_handlers_disconnect_by_data (afs_runner_get_document (self->runner), self);
+    }
   g_clear_pointer (&self->momentum_binding, g_binding_unbind);
   g_set_object (&self->runner, runner);
   self->node_id = 0;
   if (runner)
     {
       g_signal_connect (runner, "step-done", G_CALLBACK (step_done_cb), self);
-      g_signal_connect (runner, "notify::constraints", G_CALLBACK (runner_constraints_cb), self);
+      g_signal_connect (runner, "notify::constraints", G_CALLBACK (runner_notify_cb), self);
+      g_signal_connect (afs_runner_get_document (runner), "changed",
+                        G_CALLBACK (document_changed_cb), self);
       self->momentum_binding = g_object_bind_property (runner, "momentum",
                               gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (self->momentum)),
                               "value", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
-      runner_constraints_cb (runner, NULL, self);
+      sync_from_runner (self);
     }
   bind_lists (self);
 }
@@ -261,10 +295,12 @@ build (AfsOptimizerPanel *self)
   gtk_widget_set_margin_bottom (box, 8);
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Textual Gradient Descent"));
-  row = adw_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Optimizer Model"));
-  g_settings_bind (self->settings, "model-optimizer", row, "text", G_SETTINGS_BIND_DEFAULT);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+    _("Kept in the session. An empty model means the one set in Preferences."));
+  self->model_row = adw_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->model_row), _("Optimizer Model"));
+  g_signal_connect (self->model_row, "changed", G_CALLBACK (model_changed_cb), self);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), self->model_row);
   row = adw_action_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Momentum"));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), _("Past values and feedback the optimizer sees"));
@@ -336,7 +372,10 @@ afs_optimizer_panel_dispose (GObject *object)
   AfsOptimizerPanel *self = AFS_OPTIMIZER_PANEL (object);
 
   if (self->runner)
-    g_signal_handlers_disconnect_by_data (self->runner, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      g_signal_handlers_disconnect_by_data (afs_runner_get_document (self->runner), self);
+    }
   if (self->constraints)
     g_signal_handlers_disconnect_by_data (self->constraints, self);
   g_clear_pointer (&self->momentum_binding, g_binding_unbind);

@@ -162,7 +162,7 @@ sync_node (AfsRunController *self, guint id)
   if (preview)
     g_string_append (line, preview);
   if (afs_node_run_get_total_tokens (run) > 0)
-    g_string_append_printf (line, "  · %" G_GINT64_FORMAT " tok · $%.4f",
+    g_string_append_printf (line, "%s%" G_GINT64_FORMAT " tok · $%.4f", line->len ? " · " : "",
                             afs_node_run_get_total_tokens (run), afs_node_run_get_cost (run));
   afs_canvas_set_node_run_state (self->canvas, id, state, message);
   afs_canvas_set_node_output_preview (self->canvas, id, line->len ? line->str : NULL);
@@ -827,6 +827,60 @@ context_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y,
   gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
 }
 
+/* ---- node tooltips ---- */
+
+char *
+afs_run_controller_dup_node_tooltip (AfsRunController *self, guint node_id)
+{
+  AfsNodeRun *run;
+  g_autofree char *usage = NULL;
+  const char *state;
+
+  g_return_val_if_fail (AFS_IS_RUN_CONTROLLER (self), NULL);
+  run = afs_document_get_node (self->document, node_id)
+        ? afs_runner_get_node_run (self->runner, node_id) : NULL;
+  if (!run)
+    return NULL;
+  if (afs_node_run_get_backward_state (run) == AFS_BACKWARD_STATE_ERROR
+      || afs_node_run_get_state (run) == AFS_NODE_STATE_ERROR)
+    /* Translators: %s is the reason a node failed. */
+    return g_strdup_printf (_("Error: %s"), afs_node_run_get_message (run)
+                                            ? afs_node_run_get_message (run) : _("unknown"));
+  switch (afs_node_run_get_state (run))
+    {
+    case AFS_NODE_STATE_QUEUED: state = _("Queued"); break;
+    case AFS_NODE_STATE_RUNNING: state = _("Running…"); break;
+    case AFS_NODE_STATE_DONE: state = _("Done"); break;
+    case AFS_NODE_STATE_REUSED: state = _("Cached result reused: inputs and settings unchanged"); break;
+    case AFS_NODE_STATE_IDLE:
+    case AFS_NODE_STATE_ERROR:
+    default: return NULL;
+    }
+  if (afs_node_run_get_total_tokens (run) <= 0)
+    return g_strdup (state);
+  usage = afs_format_usage (afs_node_run_get_total_tokens (run), afs_node_run_get_cost (run));
+  return g_strdup_printf ("%s\n%s", state, usage);
+}
+
+static gboolean
+query_tooltip_cb (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip,
+                  AfsRunController *self)
+{
+  double gx, gy;
+  NodeView *view;
+  g_autofree char *text = NULL;
+
+  if (keyboard || !self->canvas)
+    return FALSE;
+  afs_canvas_widget_to_graph (self->canvas, x, y, &gx, &gy);
+  view = afs_canvas_node_at (self->canvas, gx, gy);
+  text = view ? afs_run_controller_dup_node_tooltip (self, afs_graph_node_get_id (view->node)) : NULL;
+  if (!text)
+    return FALSE;   /* the canvas's own tooltip, if any */
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 /* ---- model settings ---- */
 
 static void
@@ -916,6 +970,8 @@ build_side_panel (AfsRunController *self)
   GtkWidget *switcher = adw_view_switcher_new ();
   AdwViewStackPage *page;
 
+  /* Wide enough for the five page names and readable gradients. */
+  gtk_widget_set_size_request (box, 330, -1);
   self->stack = adw_view_stack_new ();
   gtk_widget_set_vexpand (self->stack, TRUE);
   self->output = afs_output_panel_new ();
@@ -1027,6 +1083,8 @@ afs_run_controller_new (GtkWindow *window, AfsCanvas *canvas, AfsDocument *docum
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
   g_signal_connect_object (click, "pressed", G_CALLBACK (context_pressed_cb), self, 0);
   gtk_widget_add_controller (GTK_WIDGET (canvas), GTK_EVENT_CONTROLLER (click));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (canvas), TRUE);
+  g_signal_connect_object (canvas, "query-tooltip", G_CALLBACK (query_tooltip_cb), self, 0);
 
   update_actions (self);
   update_usage (self);

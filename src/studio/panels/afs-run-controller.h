@@ -62,6 +62,9 @@ void     afs_run_controller_stop (AfsRunController *self);
 /* Where a backward with @node_id 0 would start (0 when nowhere); @port
  * receives the output port (interned). */
 guint    afs_run_controller_find_backward_source (AfsRunController *self, const char **port);
+/* The canvas tooltip of node @node_id: its error, or that its result was
+ * reused, its state and usage (transfer full; NULL when it never ran). */
+char    *afs_run_controller_dup_node_tooltip (AfsRunController *self, guint node_id);
 /* Shows node @node_id's results in the panels (what selecting it does). */
 void     afs_run_controller_focus_node (AfsRunController *self, guint node_id);
 

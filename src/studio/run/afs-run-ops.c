@@ -161,6 +161,21 @@ opt_string (AfsGraphNode *node, const char *key)
   return s != NULL && *s != '\0' ? s : NULL;
 }
 
+/* The document model's default names, in the engine's spelling. */
+static const char *
+success_fn (AfsGraphNode *node)
+{
+  const char *s = opt_string (node, "success_fn");
+  return g_strcmp0 (s, "all_equal_one") == 0 ? "score==1" : s;
+}
+
+static const char *
+eval_fn (AfsGraphNode *node)
+{
+  const char *s = afs_graph_node_get_string (node, "eval_fn", "exact");
+  return g_strcmp0 (s, "exact_match") == 0 || *s == '\0' ? "exact" : s;
+}
+
 /* The node's messages as AfnChatMessages; @prompt (nullable) first, as the
  * system message. */
 static GPtrArray *
@@ -276,9 +291,9 @@ run_sync (AfsGraphNode *node, GHashTable *inputs, GError **error)
                                         &score, &explanation, error);
       else
         ok = afn_deterministic_evaluator (input (inputs, "prediction"), input (inputs, "target"),
-                                          afs_graph_node_get_string (node, "eval_fn", "exact_match"),
+                                          eval_fn (node),
                                           opt_string (node, "eval_fn_purpose"),
-                                          opt_string (node, "success_fn"),
+                                          success_fn (node),
                                           opt_string (node, "reduction"), opt_string (node, "reduction_purpose"),
                                           &score, &explanation, error);
       if (!ok)
@@ -392,7 +407,7 @@ afs_run_op_async (AfsGraphNode       *node,
       args = completion_args (node, default_model);
       afn_lm_judge_evaluator_async (client, messages, input (inputs, "prediction"),
                                     input (inputs, "target"), chat_inputs,
-                                    opt_string (node, "success_fn"), opt_string (node, "reduction"),
+                                    success_fn (node), opt_string (node, "reduction"),
                                     opt_string (node, "reduction_purpose"),
                                     afs_graph_node_get_boolean (node, "eval_mode", TRUE), args,
                                     cancellable, judge_done_cb, g_steal_pointer (&task));

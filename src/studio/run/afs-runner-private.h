@@ -34,6 +34,7 @@ struct _AfsRunner
   GPtrArray        *tgd_params;     /* node ids (as pointers) of the TGD's params */
   GHashTable       *history;        /* node id -> GListStore of AfsParamChange */
   GListStore       *last_changes;
+  JsonNode         *history_seen;   /* the document extra the history came from (unowned) */
   guint             n_steps;
   guint             step_undo_depth;/* undo-stack depth right after the last step */
   gboolean          step_applied;
@@ -64,5 +65,7 @@ void        afs_runner_backward_reset (AfsRunner *self);
 /* afs-runner-step.c */
 void        afs_runner_step_document_changed (AfsRunner *self);
 void        afs_runner_history_load (AfsRunner *self);
+/* Another document was loaded: history and step state come from it. */
+void        afs_runner_history_sync (AfsRunner *self);
 
 G_END_DECLS

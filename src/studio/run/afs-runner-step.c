@@ -92,6 +92,7 @@ history_save (AfsRunner *self)
     }
   json_node_take_object (node, o);
   afs_document_set_extra (self->document, HISTORY_EXTRA, node);
+  self->history_seen = afs_document_get_extra (self->document, HISTORY_EXTRA);
 }
 
 void
@@ -102,6 +103,8 @@ afs_runner_history_load (AfsRunner *self)
   JsonObject *o;
 
   g_hash_table_remove_all (self->history);
+  self->history_seen = node;
+  self->n_steps = 0;
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return;
   o = json_node_get_object (node);
@@ -134,6 +137,20 @@ afs_runner_history_load (AfsRunner *self)
           self->n_steps = MAX (self->n_steps, afs_param_change_get_step (c));
         }
     }
+}
+
+void
+afs_runner_history_sync (AfsRunner *self)
+{
+  if (afs_document_get_extra (self->document, HISTORY_EXTRA) == self->history_seen)
+    return;
+  afs_runner_history_load (self);
+  g_list_store_remove_all (self->last_changes);
+  self->step_applied = FALSE;
+  self->step_undo_depth = 0;
+  g_clear_object (&self->tgd);
+  g_object_notify (G_OBJECT (self), "n-steps");
+  g_signal_emit_by_name (self, "step-done");
 }
 
 /* ---- Undo ---- */

@@ -203,6 +203,12 @@ link_changed_cb (AfsDocument *doc, AfsLink *link, AfsRunner *self)
   mark_dirty (self, afs_link_get_target (link));
 }
 
+static void
+document_changed_cb (AfsDocument *doc, AfsRunner *self)
+{
+  afs_runner_history_sync (self);
+}
+
 /* The undo stack notifies after it moved (the document's "changed" may
  * come before, during a redo). */
 static void
@@ -305,6 +311,7 @@ afs_runner_constructed (GObject *object)
   g_signal_connect (self->document, "node-removed", G_CALLBACK (node_removed_cb), self);
   g_signal_connect (self->document, "link-added", G_CALLBACK (link_changed_cb), self);
   g_signal_connect (self->document, "link-removed", G_CALLBACK (link_changed_cb), self);
+  g_signal_connect (self->document, "changed", G_CALLBACK (document_changed_cb), self);
   g_signal_connect_object (afs_document_get_undo_stack (self->document), "notify::can-undo",
                            G_CALLBACK (undo_stack_notify_cb), self, 0);
   afs_runner_history_load (self);
@@ -1364,5 +1371,7 @@ afs_runner_store_in_document (AfsRunner *self)
   json_object_set_object_member (root, "variables", variables);
   json_node_take_object (root_node, root);
   afs_document_set_extra (self->document, AFNIO_EXTRA, root_node);
-  store_recordings (self);
+  sync_recordings (self);
+  if (afn_replay_client_get_n_recordings (self->recordings) > 0)
+    store_recordings (self);
 }

@@ -102,8 +102,10 @@ data_to_setting (AfnValue *data, gboolean *exact)
           ok = jitem != NULL;
           if (ok)
             {
+              g_autoptr(JsonNode) unused = NULL;
+
               json_array_add_element (array, jitem);
-              data_to_setting (item, &item_exact);
+              unused = data_to_setting (item, &item_exact);
               *exact = *exact && item_exact;
             }
         }

@@ -41,6 +41,7 @@ struct _AfsWindow
 
   GtkWidget       *canvas;
   GtkWidget       *inspector;
+  GtkWidget       *variable_info;
   GtkBox          *run_controls;    /* studio-panels: header run buttons */
   GObject         *run_controller;  /* studio-panels: AfsRunController */
 };

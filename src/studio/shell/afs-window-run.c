@@ -6,7 +6,6 @@
 
 #include "afs-window-run.h"
 
-#ifdef AFS_HAVE_RUNNER
 #include "afs-run-controller.h"
 
 void
@@ -66,19 +65,6 @@ afs_window_run_store (AfsWindow *self)
     afs_runner_store_in_document (runner);
 }
 
-#else
-
-void
-afs_window_run_init (AfsWindow *self)
-{
-}
-
-void
-afs_window_run_store (AfsWindow *self)
-{
-}
-
-#endif
 
 void
 afs_window_run_dispose (AfsWindow *self)

@@ -7,25 +7,44 @@
 #include <glib/gi18n.h>
 
 #include "afs-canvas.h"
+#include "afs-inspector.h"
+#include "afs-session.h"
+#include "afs-variable-info.h"
 #include "afs-window-views.h"
 
-static GtkWidget *
-new_inspector_placeholder (void)
+/* The "afnio" extra's entry for node @id, or NULL (transfer none). */
+static JsonObject *
+lookup_variable_info (AfsDocument *document, guint id)
 {
-  GtkWidget *page = adw_status_page_new ();
+  JsonNode *extra = afs_document_get_extra (document, AFS_SESSION_AFNIO_EXTRA);
+  g_autofree char *key = g_strdup_printf ("%u", id);
+  JsonNode *variables, *info;
 
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "view-list-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Inspector"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (page),
-                                   _("Select a node to see and edit its data, role and settings."));
-  gtk_widget_add_css_class (page, "compact");
-  gtk_widget_set_vexpand (page, TRUE);
-  return page;
+  if (extra == NULL || !JSON_NODE_HOLDS_OBJECT (extra))
+    return NULL;
+  variables = json_object_get_member (json_node_get_object (extra), "variables");
+  if (variables == NULL || !JSON_NODE_HOLDS_OBJECT (variables))
+    return NULL;
+  info = json_object_get_member (json_node_get_object (variables), key);
+  return info != NULL && JSON_NODE_HOLDS_OBJECT (info) ? json_node_get_object (info) : NULL;
+}
+
+static void
+update_variable_info (AfsWindow *self)
+{
+  g_autoptr(GArray) selected = afs_canvas_get_selected_nodes (AFS_CANVAS (self->canvas));
+  JsonObject *info = NULL;
+
+  if (selected->len == 1)
+    info = lookup_variable_info (self->document, g_array_index (selected, guint, 0));
+  afs_variable_info_set_info (AFS_VARIABLE_INFO (self->variable_info), info);
 }
 
 void
 afs_window_views_init (AfsWindow *self)
 {
+  GtkWidget *inspector;
+
   self->canvas = afs_canvas_new ();
   gtk_widget_set_hexpand (self->canvas, TRUE);
   gtk_widget_set_vexpand (self->canvas, TRUE);
@@ -34,8 +53,22 @@ afs_window_views_init (AfsWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   gtk_box_append (self->canvas_slot, self->canvas);
 
-  self->inspector = new_inspector_placeholder ();
+  inspector = afs_inspector_new ();
+  gtk_widget_set_vexpand (inspector, TRUE);
+  afs_inspector_set_canvas (AFS_INSPECTOR (inspector), AFS_CANVAS (self->canvas));
+  self->variable_info = afs_variable_info_new ();
+
+  /* The inspector and, under it, what the file said about the selected
+   * variable, travel together (the run panels make them one page). */
+  self->inspector = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (self->inspector), inspector);
+  gtk_box_append (GTK_BOX (self->inspector), self->variable_info);
   gtk_box_append (self->inspector_slot, self->inspector);
+
+  g_signal_connect_object (self->canvas, "selection-changed",
+                           G_CALLBACK (update_variable_info), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->document, "changed",
+                           G_CALLBACK (update_variable_info), self, G_CONNECT_SWAPPED);
 }
 
 GtkWidget *

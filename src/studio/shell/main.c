@@ -9,6 +9,17 @@
 
 #include "afs-application.h"
 
+/* A binary run from its build tree finds the schema compiled there, so
+ * that `_build/plain/src/studio/afnio-studio --demo` runs uninstalled. */
+static void
+use_build_tree_when_uninstalled (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (exe != NULL && g_str_has_prefix (exe, AFN_BUILD_ROOT "/"))
+    g_setenv ("GSETTINGS_SCHEMA_DIR", AFS_UNINSTALLED_SCHEMA_DIR, FALSE);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -22,6 +33,7 @@ main (int argc, char *argv[])
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  use_build_tree_when_uninstalled ();
   g_set_application_name (_("Afnio Studio"));
   app = afs_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);
