@@ -12,6 +12,7 @@
 
 #include "afn-hf-private.h"
 #include "afn-variable-private.h"
+#include "../main-loop-util.h"
 
 #define P(lit) ((const guint8 *) (lit)), (sizeof (lit) - 1)
 
@@ -383,20 +384,6 @@ test_members_kept (void)
 /* --- API: files and streams, sync and async ------------------------------------ */
 
 static void
-done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
-static void
 test_api (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("afn-hf-XXXXXX", NULL);
@@ -418,22 +405,22 @@ test_api (void)
   g_assert_no_error (error);
   g_assert_cmpstr (afn_variable_get_role (afn_value_get_object (loaded)), ==, "system prompt");
 
-  afn_hf_save_async (file, value, NULL, done_cb, &r1);
-  g_assert_true (afn_hf_save_finish (wait_for (&r1), &error));
+  afn_hf_save_async (file, value, NULL, test_result_cb, &r1);
+  g_assert_true (afn_hf_save_finish (test_wait_result (&r1), &error));
   g_assert_no_error (error);
-  afn_hf_load_async (file, NULL, done_cb, &r2);
-  loaded2 = afn_hf_load_finish (wait_for (&r2), &error);
+  afn_hf_load_async (file, NULL, test_result_cb, &r2);
+  loaded2 = afn_hf_load_finish (test_wait_result (&r2), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (afn_value_get_str (afn_variable_get_data (afn_value_get_object (loaded2)), NULL), ==, "You are a doctor.");
 
-  afn_hf_save_stream_async (out, value, NULL, done_cb, &r3);
-  g_assert_true (afn_hf_save_stream_finish (wait_for (&r3), &error));
+  afn_hf_save_stream_async (out, value, NULL, test_result_cb, &r3);
+  g_assert_true (afn_hf_save_stream_finish (test_wait_result (&r3), &error));
   g_assert_no_error (error);
   g_output_stream_close (out, NULL, NULL);
   bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
   in = g_memory_input_stream_new_from_bytes (bytes);
-  afn_hf_load_stream_async (in, NULL, done_cb, &r4);
-  loaded3 = afn_hf_load_stream_finish (wait_for (&r4), &error);
+  afn_hf_load_stream_async (in, NULL, test_result_cb, &r4);
+  loaded3 = afn_hf_load_stream_finish (test_wait_result (&r4), &error);
   g_assert_no_error (error);
   g_assert_cmpint (afn_value_kind (loaded3), ==, AFN_VALUE_OBJECT);
 

@@ -15,23 +15,11 @@
 
 #include "bench-llm.h"
 #include "fake-server.h"
+#include "../main-loop-util.h"
 
 #define N 64
 #define LATENCY_MS 200
 #define RUNS 3
-
-static void
-result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static void
 forward_all (AfnOpenAIClient *client, AfnParameter **params, AfnVariable **answers)
@@ -47,13 +35,13 @@ forward_all (AfnOpenAIClient *client, AfnParameter **params, AfnVariable **answe
       g_ptr_array_add (messages, afn_chat_message_new ("system", AFN_VARIABLE (params[i]), NULL));
       g_ptr_array_add (messages, afn_chat_message_new ("user", user, NULL));
       afn_chat_completion_async (AFN_MODEL_CLIENT (client), messages, NULL, NULL, NULL,
-                                 result_cb, &results[i]);
+                                 test_result_cb, &results[i]);
     }
   for (guint i = 0; i < N; i++)
     {
       g_autoptr(GError) error = NULL;
 
-      wait_for (&results[i]);
+      test_wait_result (&results[i]);
       answers[i] = afn_chat_completion_finish (results[i], NULL, &error);
       g_assert_no_error (error);
       g_object_unref (results[i]);
@@ -91,8 +79,8 @@ bench_backward (FakeServer *server, AfnOpenAIClient *client)
 
   before = fake_server_get_request_count (server);
   start = g_get_monotonic_time ();
-  afn_variable_backward_async (explanation, NULL, FALSE, NULL, NULL, result_cb, &result);
-  wait_for (&result);
+  afn_variable_backward_async (explanation, NULL, FALSE, NULL, NULL, test_result_cb, &result);
+  test_wait_result (&result);
   wall = g_get_monotonic_time () - start;
   g_assert_true (afn_variable_backward_finish (explanation, result, &error));
   g_assert_no_error (error);
@@ -129,8 +117,8 @@ bench_step (FakeServer *server, AfnOpenAIClient *client)
     }
   tgd = afn_tgd_new (params, AFN_MODEL_CLIENT (client), NULL, NULL, NULL, 0, NULL);
   start = g_get_monotonic_time ();
-  afn_tgd_step_async (tgd, NULL, result_cb, &result);
-  wait_for (&result);
+  afn_tgd_step_async (tgd, NULL, test_result_cb, &result);
+  test_wait_result (&result);
   wall = g_get_monotonic_time () - start;
   g_assert_true (afn_tgd_step_finish (tgd, result, &error));
   g_assert_no_error (error);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fake-server.h"
+#include "../main-loop-util.h"
 
 typedef struct {
   FakeServer      *server;
@@ -32,8 +33,7 @@ fixture_teardown (Fixture *fx, gconstpointer data)
 {
   afn_set_backward_model_client_instance (NULL, NULL, NULL);
   /* Cancelled requests finish on the next iterations. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  test_iterate_pending ();
   g_assert_finalize_object (fx->client);
   fake_server_free (fx->server);
 }
@@ -49,20 +49,6 @@ add_rule (Fixture *fx, FakeMatch match, const char *pattern, const char *reply)
   fake_server_add_rule (fx->server, &rule);
 }
 
-static void
-result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
 /* The async form, waited for here, so that tests can cancel it from a
  * timeout (sync-backward tests afn_variable_backward() itself). */
 static gboolean
@@ -70,8 +56,8 @@ backward (AfnVariable *root, AfnVariable *gradient, GCancellable *cancellable, G
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  afn_variable_backward_async (root, gradient, FALSE, NULL, cancellable, result_cb, &result);
-  return afn_variable_backward_finish (root, wait_for (&result), error);
+  afn_variable_backward_async (root, gradient, FALSE, NULL, cancellable, test_result_cb, &result);
+  return afn_variable_backward_finish (root, test_wait_result (&result), error);
 }
 
 static const char *

@@ -14,6 +14,7 @@
 #include "fake-server.h"
 #include "afs-panel-util.h"
 #include "afs-word-diff.h"
+#include "../main-loop-util.h"
 
 static char *
 diff_plain (const char *a, const char *b)
@@ -57,13 +58,6 @@ test_word_diff_adjacent (void)
   g_assert_cmpstr (s, ==, "one [-two three-]{+TWO THREE+} four");
 }
 
-static void
-iterate (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* Adds two Variables, backpropagates two feedbacks and checks the list. */
 static void
 test_gradients_panel (void)
@@ -96,7 +90,7 @@ test_gradients_panel (void)
   g_assert_no_error (error);
   g_assert_true (afn_variable_backward (r, fb, TRUE, NULL, NULL, &error));
   g_assert_no_error (error);
-  iterate ();
+  test_iterate_pending ();
   /* The panel follows the Variable's live list. */
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
   g_assert_cmpstr (afs_gradients_panel_get_status (AFS_GRADIENTS_PANEL (panel)), ==, "2 gradients");
@@ -116,7 +110,7 @@ test_gradients_panel (void)
   g_assert_nonnull (strstr (afs_gradients_panel_get_status (AFS_GRADIENTS_PANEL (panel)), "keeps no"));
 
   gtk_window_destroy (GTK_WINDOW (window));
-  iterate ();
+  test_iterate_pending ();
   g_assert_null (weak);
 }
 
@@ -196,7 +190,7 @@ test_gradfn_panel (void)
       g_assert_cmpstr (afs_gradfn_item_get_label (item), ==, expect[i]);
       g_assert_cmpuint (gtk_tree_list_row_get_depth (row), ==, depth[i]);
     }
-  iterate ();
+  test_iterate_pending ();
 
   gtk_single_selection_set_selected (afs_gradfn_panel_get_selection (AFS_GRADFN_PANEL (panel)), 1);
   g_assert_true (selected == afn_variable_get_grad_fn (s));
@@ -204,28 +198,14 @@ test_gradfn_panel (void)
   g_assert_null (selected);
 
   gtk_window_destroy (GTK_WINDOW (window));
-  iterate ();
+  test_iterate_pending ();
 }
 
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates until @prop of @object is FALSE / non-NULL, or 10 s pass. */
+/* Iterates until @cond (@data) holds, or 30 s pass. */
 static gboolean
 wait_until (gboolean (*cond) (gpointer), gpointer data)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (30000, timeout_cb, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
+  return test_wait_until (cond, data, 30000);
 }
 
 static gboolean
@@ -313,7 +293,7 @@ test_model_preferences (void)
   g_assert_true (wait_until (key_status_has, wait_env));
 
   gtk_window_destroy (GTK_WINDOW (window));
-  iterate ();
+  test_iterate_pending ();
 }
 
 static void
@@ -329,7 +309,7 @@ test_model_preferences_page (void)
   gtk_window_set_child (GTK_WINDOW (window), page);
   gtk_window_set_default_size (GTK_WINDOW (window), 560, 900);
   gtk_window_present (GTK_WINDOW (window));
-  iterate ();
+  test_iterate_pending ();
   /* A picture of the page, to look at (tests/studio/model-preferences.png). */
   {
     g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (window);
@@ -353,7 +333,7 @@ test_model_preferences_page (void)
     groups++;
   g_assert_cmpuint (groups, >=, 1);
   gtk_window_destroy (GTK_WINDOW (window));
-  iterate ();
+  test_iterate_pending ();
   g_object_unref (page);
 }
 

@@ -19,6 +19,7 @@
 #include "afs-window-run.h"
 #include "afs-word-diff.h"
 #include "fake-server.h"
+#include "../main-loop-util.h"
 
 #define PROMPT_BEFORE "Classify the sentiment of the review."
 #define PROMPT_AFTER  "Classify the sentiment of the review as exactly one lowercase word: positive, negative or neutral."
@@ -42,30 +43,9 @@ typedef struct {
 /* ---- helpers ---- */
 
 static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
 wait_for (gboolean (*cond) (gpointer), gpointer data)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (60000, timeout_cb, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
-}
-
-static void
-iterate (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  return test_wait_until (cond, data, 60000);
 }
 
 static void
@@ -255,7 +235,7 @@ screenshot (Fixture *fx, const char *name)
   int width, height;
   double sum = 0, sum2 = 0, variance;
 
-  iterate ();
+  test_iterate_pending ();
   wait_until_drawn (GTK_WIDGET (fx->window));
   width = gtk_widget_get_width (GTK_WIDGET (fx->window));
   height = gtk_widget_get_height (GTK_WIDGET (fx->window));
@@ -417,7 +397,7 @@ test_run_backward_step (Fixture *fx, gconstpointer data)
 
   /* Undo Step restores the value and marks the change undone. */
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "undo-step", NULL);
-  iterate ();
+  test_iterate_pending ();
   g_assert_cmpstr (afs_graph_node_get_string (afs_document_get_node (fx->doc, fx->prompt), "data", NULL),
                    ==, PROMPT_BEFORE);
   g_assert_true (afs_param_change_get_undone (change));
@@ -567,7 +547,7 @@ test_reuse_and_clear (Fixture *fx, gconstpointer data)
 
   /* Clear Cached Results: the next run asks the model again. */
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "clear-cache", NULL);
-  iterate ();
+  test_iterate_pending ();
   g_assert_cmpint (canvas_state (fx, fx->chat), ==, AFS_RUN_STATE_NONE);
   activate_and_wait (fx, FALSE, "run-to", g_variant_new_uint32 (fx->chat));
   g_assert_true (fx->ok);
@@ -618,15 +598,15 @@ test_backward_dialog (Fixture *fx, gconstpointer data)
 
   /* Cancel changes nothing. */
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "backward", NULL);
-  iterate ();
+  test_iterate_pending ();
   dialog = find_dialog ();
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "cancel");
-  iterate ();
+  test_iterate_pending ();
   g_assert_false (afs_run_controller_get_busy (fx->controller));
 
   g_action_group_activate_action (G_ACTION_GROUP (fx->window), "backward", NULL);
-  iterate ();
+  test_iterate_pending ();
   dialog = find_dialog ();
   g_assert_nonnull (dialog);
   view = find_text_view (GTK_WIDGET (dialog));

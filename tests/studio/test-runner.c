@@ -11,6 +11,7 @@
 
 #include "afs-runner.h"
 #include "fake-server.h"
+#include "../main-loop-util.h"
 
 #define GREETING_ROLE "greeting"
 #define COMBINED "Here is the combined feedback we got for this specific "
@@ -81,27 +82,6 @@ set_string_setting (AfsDocument *doc, guint id, const char *key, const char *val
   json_node_set_string (node, value);
   g_assert_true (afs_document_set_setting (doc, id, key, node, &error));
   g_assert_no_error (error);
-}
-
-static void
-result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
-static void
-drain (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
 }
 
 /* ---- the add/sum/split pipeline (no language model) ---- */
@@ -405,7 +385,7 @@ fixture_setup (Fixture *fx, gconstpointer data)
 static void
 fixture_teardown (Fixture *fx, gconstpointer data)
 {
-  drain ();
+  test_iterate_pending ();
   g_clear_object (&fx->settings);
   fake_server_free (fx->server);
 }
@@ -569,14 +549,14 @@ test_cancel (Fixture *fx, gconstpointer data)
   fake_server_add_rule (fx->server, &hang);
   handler = g_signal_connect (runner, "node-state-changed", G_CALLBACK (running_cb), cancellable);
   start = g_get_monotonic_time ();
-  afs_runner_run_async (runner, AFS_RUN_ALL, 0, cancellable, result_cb, &result);
+  afs_runner_run_async (runner, AFS_RUN_ALL, 0, cancellable, test_result_cb, &result);
   g_assert_true (afs_runner_get_busy (runner));
   /* A second operation is refused meanwhile. */
   g_assert_false (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_error (error, AFS_RUNNER_ERROR, AFS_RUNNER_ERROR_BUSY);
   g_clear_error (&error);
 
-  g_assert_false (afs_runner_run_finish (runner, wait_for (&result), &error));
+  g_assert_false (afs_runner_run_finish (runner, test_wait_result (&result), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
   g_signal_handler_disconnect (runner, handler);
@@ -623,8 +603,8 @@ test_backward_cancel (Fixture *fx, gconstpointer data)
   g_assert_no_error (error);
 
   handler = g_signal_connect (runner, "node-state-changed", G_CALLBACK (backward_running_cb), cancellable);
-  afs_runner_backward_async (runner, 6, "output", "Be brief.", cancellable, result_cb, &result);
-  g_assert_false (afs_runner_backward_finish (runner, wait_for (&result), &error));
+  afs_runner_backward_async (runner, 6, "output", "Be brief.", cancellable, test_result_cb, &result);
+  g_assert_false (afs_runner_backward_finish (runner, test_wait_result (&result), &error));
   g_signal_handler_disconnect (runner, handler);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -962,15 +942,15 @@ test_connection (Fixture *fx, gconstpointer data)
   add_rule (fx, FAKE_MATCH_LAST_USER, "Reply with OK.", "OK");
   fake_server_set_required_key (fx->server, "sk-right");
   afs_model_settings_set_api_key (fx->settings, "sk-right");
-  afs_model_settings_test_connection_async (fx->settings, NULL, result_cb, &result);
-  reply = afs_model_settings_test_connection_finish (fx->settings, wait_for (&result), &error);
+  afs_model_settings_test_connection_async (fx->settings, NULL, test_result_cb, &result);
+  reply = afs_model_settings_test_connection_finish (fx->settings, test_wait_result (&result), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (reply, ==, "OK");
 
   g_clear_object (&result);
   afs_model_settings_set_api_key (fx->settings, "sk-wrong");
-  afs_model_settings_test_connection_async (fx->settings, NULL, result_cb, &result);
-  g_assert_null (afs_model_settings_test_connection_finish (fx->settings, wait_for (&result), &error));
+  afs_model_settings_test_connection_async (fx->settings, NULL, test_result_cb, &result);
+  g_assert_null (afs_model_settings_test_connection_finish (fx->settings, test_wait_result (&result), &error));
   g_assert_error (error, AFN_MODEL_ERROR, AFN_MODEL_ERROR_UNAUTHORIZED);
   g_assert_null (strstr (error->message, "sk-wrong"));
 }

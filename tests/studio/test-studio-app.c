@@ -19,31 +19,18 @@
 #include "afs-canvas.h"
 #include "afs-variable-info.h"
 #include "afs-window.h"
+#include "../main-loop-util.h"
 
 static AfsApplication *app;
 
 /* ---- helpers ---- */
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 /* Iterates the main context until @cond (@data) holds or 60 s pass (a
  * generous bound: sanitizer builds are slow; a pass never waits for it). */
 static gboolean
 wait_for (gboolean (*cond) (gpointer), gpointer data)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (60000, timeout_cb, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
+  return test_wait_until (cond, data, 60000);
 }
 
 static gboolean
