@@ -10,36 +10,10 @@ Usage: bench-hf.py DATA_PKL
 import pickle
 import sys
 import time
-import types
-import typing
 
-for name in ["afnio", "afnio._variable", "afnio.cognitive", "afnio.cognitive.parameter",
-             "afnio.autodiff", "afnio.autodiff.graph"]:
-    sys.modules.setdefault(name, types.ModuleType(name))
+from afnio_standins import install_stand_ins
 
-
-class Variable:
-    pass
-
-
-class Parameter(Variable):
-    pass
-
-
-class Node:
-    pass
-
-
-class GradientEdge(typing.NamedTuple):
-    node: object
-    output_nr: int
-
-
-for cls, module in [(Variable, "afnio._variable"), (Parameter, "afnio.cognitive.parameter"),
-                    (Node, "afnio.autodiff.graph"), (GradientEdge, "afnio.autodiff.graph")]:
-    cls.__module__ = module
-    cls.__qualname__ = cls.__name__
-    setattr(sys.modules[module], cls.__name__, cls)
+install_stand_ins()
 
 
 def time_loads(data):
