@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "afs-gradfn-panel.h"
+#include "afs-panel-util.h"
 
 struct _AfsGradfnPanel
 {
@@ -241,7 +242,7 @@ static void
 afs_gradfn_panel_init (AfsGradfnPanel *self)
 {
   g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
-  GtkWidget *scrolled, *title;
+  GtkWidget *title;
 
   self->roots = g_list_store_new (AFS_TYPE_GRADFN_ITEM);
   self->tree = gtk_tree_list_model_new (G_LIST_MODEL (g_object_ref (self->roots)), FALSE, TRUE,
@@ -254,15 +255,8 @@ afs_gradfn_panel_init (AfsGradfnPanel *self)
 
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
-  title = gtk_label_new ("grad_fn");
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_widget_add_css_class (title, "title-4");
-  gtk_widget_set_margin_start (title, 6);
-  self->status = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (self->status), 0);
-  gtk_label_set_wrap (GTK_LABEL (self->status), TRUE);
-  gtk_widget_add_css_class (self->status, "dim-label");
-  gtk_widget_set_margin_start (self->status, 6);
+  title = afs_panel_title_new ("grad_fn");
+  self->status = afs_panel_status_new ();
   gtk_box_append (GTK_BOX (self->box), title);
   gtk_box_append (GTK_BOX (self->box), self->status);
 
@@ -272,11 +266,6 @@ afs_gradfn_panel_init (AfsGradfnPanel *self)
                                        g_object_ref (factory));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->list_view),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("grad_fn chain"), -1);
-  scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->list_view);
-  gtk_widget_set_vexpand (scrolled, TRUE);
-  gtk_box_append (GTK_BOX (self->box), scrolled);
+  afs_panel_append_scrolled (GTK_BOX (self->box), self->list_view);
   update_status (self);
 }

@@ -277,7 +277,6 @@ static void
 afs_gradients_panel_init (AfsGradientsPanel *self)
 {
   g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
-  GtkWidget *scrolled;
 
   self->empty = g_list_store_new (AFN_TYPE_VARIABLE);
   self->selection = gtk_no_selection_new (NULL);
@@ -285,16 +284,9 @@ afs_gradients_panel_init (AfsGradientsPanel *self)
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 
-  self->title = gtk_label_new (_("Gradients"));
-  gtk_label_set_xalign (GTK_LABEL (self->title), 0);
+  self->title = afs_panel_title_new (_("Gradients"));
   gtk_label_set_ellipsize (GTK_LABEL (self->title), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (self->title, "title-4");
-  gtk_widget_set_margin_start (self->title, 6);
-  self->status = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (self->status), 0);
-  gtk_label_set_wrap (GTK_LABEL (self->status), TRUE);
-  gtk_widget_add_css_class (self->status, "dim-label");
-  gtk_widget_set_margin_start (self->status, 6);
+  self->status = afs_panel_status_new ();
   gtk_box_append (GTK_BOX (self->box), self->title);
   gtk_box_append (GTK_BOX (self->box), self->status);
 
@@ -305,12 +297,7 @@ afs_gradients_panel_init (AfsGradientsPanel *self)
   gtk_widget_add_css_class (self->list_view, "rich-list");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->list_view),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Gradients"), -1);
-  scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), self->list_view);
-  gtk_widget_set_vexpand (scrolled, TRUE);
-  gtk_box_append (GTK_BOX (self->box), scrolled);
+  afs_panel_append_scrolled (GTK_BOX (self->box), self->list_view);
 
   set_model (self, G_LIST_MODEL (self->empty));
 }

@@ -105,6 +105,41 @@ afs_copy_button_set_text (GtkWidget *button, const char *text)
   gtk_widget_set_tooltip_text (button, _("Copy"));
 }
 
+GtkWidget *
+afs_panel_title_new (const char *text)
+{
+  GtkWidget *title = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_widget_add_css_class (title, "title-4");
+  gtk_widget_set_margin_start (title, 6);
+  return title;
+}
+
+GtkWidget *
+afs_panel_status_new (void)
+{
+  GtkWidget *status = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (status), 0);
+  gtk_label_set_wrap (GTK_LABEL (status), TRUE);
+  gtk_widget_add_css_class (status, "dim-label");
+  gtk_widget_set_margin_start (status, 6);
+  return status;
+}
+
+void
+afs_panel_append_scrolled (GtkBox *box, GtkWidget *child)
+{
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), child);
+  gtk_widget_set_vexpand (scrolled, TRUE);
+  gtk_box_append (box, scrolled);
+}
+
 char *
 afs_format_usage (gint64 tokens, double cost_usd)
 {

@@ -18,6 +18,13 @@ GtkWidget *afs_text_label_new (const char *text);
 GtkWidget *afs_copy_button_new (const char *text);
 /* Replaces the text a copy button copies. */
 void       afs_copy_button_set_text (GtkWidget *button, const char *text);
+/* A panel's title: left-aligned, "title-4", with the panels' margin. */
+GtkWidget *afs_panel_title_new (const char *text);
+/* A panel's status line: left-aligned, wrapping, dimmed. */
+GtkWidget *afs_panel_status_new (void);
+/* Appends @child to @box inside a vertically scrolling window that takes
+ * the room left. */
+void       afs_panel_append_scrolled (GtkBox *box, GtkWidget *child);
 /* "1,234 tokens · $0.0123" (cost omitted when negative). Transfer full. */
 char      *afs_format_usage (gint64 tokens, double cost_usd);
 
