@@ -814,6 +814,17 @@ fake_server_add_rule (FakeServer     *self,
 }
 
 void
+fake_server_add_reply (FakeServer *self, FakeMatch match, const char *pattern, const char *reply)
+{
+  FakeRule rule = { 0 };
+
+  rule.match = match;
+  rule.pattern = pattern;
+  rule.reply = reply;
+  fake_server_add_rule (self, &rule);
+}
+
+void
 fake_server_clear_rules (FakeServer *self)
 {
   g_mutex_lock (&self->lock);

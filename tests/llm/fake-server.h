@@ -74,6 +74,9 @@ void        fake_server_free (FakeServer *self);
 const char *fake_server_get_base_url (FakeServer *self);
 
 void        fake_server_add_rule (FakeServer *self, const FakeRule *rule);
+/* A rule answering @reply to requests that @match @pattern. */
+void        fake_server_add_reply (FakeServer *self, FakeMatch match, const char *pattern,
+                                   const char *reply);
 void        fake_server_clear_rules (FakeServer *self);
 /* Rules from a JSON file (see tests/llm/fake-rules.example.json). */
 gboolean    fake_server_load_rules (FakeServer *self, const char *path, GError **error);

@@ -38,17 +38,6 @@ fixture_teardown (Fixture *fx, gconstpointer data)
   fake_server_free (fx->server);
 }
 
-static void
-add_rule (Fixture *fx, FakeMatch match, const char *pattern, const char *reply)
-{
-  FakeRule rule = { 0 };
-
-  rule.match = match;
-  rule.pattern = pattern;
-  rule.reply = reply;
-  fake_server_add_rule (fx->server, &rule);
-}
-
 /* The async form, waited for here, so that tests can cancel it from a
  * timeout (sync-backward tests afn_variable_backward() itself). */
 static gboolean
@@ -88,7 +77,7 @@ test_chat_completion (Fixture *fx, gconstpointer data)
   g_autofree char *body = NULL;
   AfnUsage usage = { 0 }, node_usage = { 0 };
 
-  add_rule (fx, FAKE_MATCH_LAST_USER, "Colour of the sky?", "blue");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "Colour of the sky?", "blue");
   afn_chat_inputs_add_str (inputs, "thing", "sky");
   answer = afn_chat_completion (AFN_MODEL_CLIENT (fx->client), messages, inputs, NULL, &usage, NULL, &error);
   g_assert_no_error (error);
@@ -350,12 +339,12 @@ static void
 add_loop_rules (Fixture *fx)
 {
   /* Most specific first: the TGD request also quotes the feedback. */
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<ITEM>" PROMPT_FEEDBACK "</ITEM>",
-            "Here it is:\n<IMPROVED_VARIABLE>\n" NEW_PROMPT "\n</IMPROVED_VARIABLE>\nDone.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<FEEDBACK_ON_ANSWER>" EVAL_FEEDBACK "</FEEDBACK_ON_ANSWER>",
-            PROMPT_FEEDBACK);
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<PREDICTION>green</PREDICTION>", EVAL_FEEDBACK);
-  add_rule (fx, FAKE_MATCH_LAST_USER, FORWARD_RULE_PATTERN, "green");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<ITEM>" PROMPT_FEEDBACK "</ITEM>",
+                         "Here it is:\n<IMPROVED_VARIABLE>\n" NEW_PROMPT "\n</IMPROVED_VARIABLE>\nDone.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<FEEDBACK_ON_ANSWER>" EVAL_FEEDBACK "</FEEDBACK_ON_ANSWER>",
+                         PROMPT_FEEDBACK);
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<PREDICTION>green</PREDICTION>", EVAL_FEEDBACK);
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, FORWARD_RULE_PATTERN, "green");
 }
 
 static void
@@ -521,7 +510,7 @@ test_cancel_backward (Fixture *fx, gconstpointer data)
   hang.pattern = "<FEEDBACK_ON_ANSWER>";
   hang.fault = FAKE_FAULT_HANG;
   fake_server_add_rule (fx->server, &hang);
-  add_rule (fx, FAKE_MATCH_LAST_USER, "question", "answer");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "question", "answer");
 
   messages = afn_chat_messages_new ();
   g_ptr_array_add (messages, afn_chat_message_new ("system", AFN_VARIABLE (system), AFN_VARIABLE (other), NULL));
@@ -568,9 +557,9 @@ test_tgd_missing_tags (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *retry_body = NULL;
 
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<VARIABLE>prompt 0</VARIABLE>",
-            "<IMPROVED_VARIABLE>new prompt 0</IMPROVED_VARIABLE>");
-  add_rule (fx, FAKE_MATCH_ANY_MESSAGE, "prompt 1", "I would rather not use tags.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<VARIABLE>prompt 0</VARIABLE>",
+                         "<IMPROVED_VARIABLE>new prompt 0</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ANY_MESSAGE, "prompt 1", "I would rather not use tags.");
   tgd = tgd_with_feedback (fx, params, 2, 0);
   g_assert_false (afn_tgd_step (tgd, NULL, &error));
   g_assert_error (error, AFN_ERROR, AFN_ERROR_FAILED);
@@ -602,7 +591,7 @@ test_tgd_retry_then_success (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
 
   fake_server_add_rule (fx->server, &(FakeRule) { .match = FAKE_MATCH_ALWAYS, .reply = "oops", .times = 1 });
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>fixed</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>fixed</IMPROVED_VARIABLE>");
   tgd = tgd_with_feedback (fx, params, 1, 0);
   g_assert_true (afn_tgd_step (tgd, NULL, &error));
   g_assert_no_error (error);
@@ -625,7 +614,7 @@ test_tgd_concurrent (Fixture *fx, gconstpointer data)
       g_autofree char *pattern = g_strdup_printf ("<VARIABLE>prompt %u</VARIABLE>", i);
       g_autofree char *reply = g_strdup_printf ("<IMPROVED_VARIABLE>better %u</IMPROVED_VARIABLE>", i);
 
-      add_rule (fx, FAKE_MATCH_LAST_USER, pattern, reply);
+      fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, pattern, reply);
     }
   tgd = tgd_with_feedback (fx, params, 8, 0);
   start = g_get_monotonic_time ();
@@ -664,7 +653,7 @@ test_tgd_prompt (Fixture *fx, gconstpointer data)
   g_ptr_array_add (list, params[0]);
   tgd = afn_tgd_new (list, AFN_MODEL_CLIENT (fx->client), NULL, NULL, constraints, 2, NULL);
   afn_tgd_add_example (tgd, "Be nice.", "too vague", "Greet the user by name.");
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>v2</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>v2</IMPROVED_VARIABLE>");
   g_assert_true (afn_tgd_step (tgd, NULL, &error));
   body = fake_server_dup_body (fx->server, 0);
   g_assert_nonnull (strstr (body, "word0 word1"));
@@ -712,7 +701,7 @@ test_tgd_state_dict (Fixture *fx, gconstpointer data)
   AfnValue *group, *buffer, *entry, *messages;
   JsonArray *expected_group, *root_items;
 
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>next</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>next</IMPROVED_VARIABLE>");
   tgd = tgd_with_feedback (fx, params, 2, 2);
   g_assert_true (afn_tgd_step (tgd, NULL, &error));
   g_assert_no_error (error);
@@ -803,12 +792,12 @@ test_lm_judge (Fixture *fx, gconstpointer data)
   g_autoptr(AfnVariable) explanation = NULL;
   g_autoptr(GError) error = NULL;
 
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>evaluation task</VARIABLE_ROLE>",
-            "Ask about the target language.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<JUDGE_REASONING>Spanish, not Italian.</JUDGE_REASONING>",
-            "Translate into Italian.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<PREDICTION>Hola Mundo</PREDICTION><TARGET>Ciao Mondo</TARGET>",
-            "```json\n{\"score\": 0, \"explanation\": \"Spanish, not Italian.\"}\n```");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>evaluation task</VARIABLE_ROLE>",
+                         "Ask about the target language.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<JUDGE_REASONING>Spanish, not Italian.</JUDGE_REASONING>",
+                         "Translate into Italian.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<PREDICTION>Hola Mundo</PREDICTION><TARGET>Ciao Mondo</TARGET>",
+                         "```json\n{\"score\": 0, \"explanation\": \"Spanish, not Italian.\"}\n```");
   g_assert_true (afn_lm_judge_evaluator (AFN_MODEL_CLIENT (fx->client), messages, prediction, target, NULL,
                                          "score>=1", NULL, NULL, TRUE, NULL, &score, &explanation, NULL,
                                          NULL, &error));
@@ -858,9 +847,9 @@ test_lm_judge_batch (Fixture *fx, gconstpointer data)
   afn_value_append_take (t, afn_value_new_str ("Ciao", -1));
   prediction = afn_variable_new (p, "translated text", TRUE, NULL);
   target = afn_variable_new (t, "expected output", FALSE, NULL);
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<JUDGE_REASONING>wrong</JUDGE_REASONING>", "Use Italian.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<PREDICTION>Hola</PREDICTION>", "{\"score\": 0, \"explanation\": \"wrong\"}");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<PREDICTION>Ciao</PREDICTION><TARGET>", "{\"score\": 1, \"explanation\": \"right\"}");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<JUDGE_REASONING>wrong</JUDGE_REASONING>", "Use Italian.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<PREDICTION>Hola</PREDICTION>", "{\"score\": 0, \"explanation\": \"wrong\"}");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<PREDICTION>Ciao</PREDICTION><TARGET>", "{\"score\": 1, \"explanation\": \"right\"}");
   g_assert_true (afn_lm_judge_evaluator (AFN_MODEL_CLIENT (fx->client), messages, prediction, target, NULL,
                                          "score>=1", "sum", "summation", TRUE, NULL, &score, &explanation,
                                          NULL, NULL, &error));
@@ -890,7 +879,7 @@ test_lm_judge_bad_reply (Fixture *fx, gconstpointer data)
   AfnVariable *score = NULL, *explanation = NULL;
   g_autoptr(GError) error = NULL;
 
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "I think it is fine.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "I think it is fine.");
   g_assert_false (afn_lm_judge_evaluator (AFN_MODEL_CLIENT (fx->client), messages, prediction, NULL, NULL,
                                           NULL, NULL, NULL, TRUE, NULL, &score, &explanation, NULL, NULL, &error));
   g_assert_error (error, AFN_ERROR, AFN_ERROR_INVALID_DATA);
@@ -914,9 +903,9 @@ test_batch_backward (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   AfnVariable *w0, *w1;
 
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>word 1</VARIABLE_ROLE>", "Pick a word that starts with x.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>system prompt</VARIABLE_ROLE>", "Ask for the word x.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "<PREDICTION>say two</PREDICTION>", "The second answer should be x.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>word 1</VARIABLE_ROLE>", "Pick a word that starts with x.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<VARIABLE_ROLE>system prompt</VARIABLE_ROLE>", "Ask for the word x.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "<PREDICTION>say two</PREDICTION>", "The second answer should be x.");
   g_ptr_array_add (words, afn_variable_new_str ("one", "word 0", TRUE));
   g_ptr_array_add (words, afn_variable_new_str ("two", "word 1", TRUE));
   w0 = g_ptr_array_index (words, 0);
@@ -1044,7 +1033,7 @@ test_tgd_load_afnio_state (Fixture *fx, gconstpointer data)
   /* The resumed optimizer shows afnio's saved feedback as a past value, and
    * uses its completion args. */
   afn_variable_append_grad (g_ptr_array_index (params, 0), grad, NULL);
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>You are a concise doctor.</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>You are a concise doctor.</IMPROVED_VARIABLE>");
   g_assert_true (afn_tgd_step (tgd, NULL, &error));
   g_assert_no_error (error);
   body = fake_server_dup_body (fx->server, 0);
@@ -1134,7 +1123,7 @@ test_tgd_cancel_and_failure (Fixture *fx, gconstpointer data)
                     .fault = FAKE_FAULT_STATUS, .status = 400, .error_message = "bad prompt" };
 
   fake_server_add_rule (fx->server, &hang);
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
   tgd = tgd_with_feedback (fx, params, 3, 1);
 
   /* Cancelled while one request hangs: nothing is written. */
@@ -1152,7 +1141,7 @@ test_tgd_cancel_and_failure (Fixture *fx, gconstpointer data)
   /* One request refused by the server: the others' values are not written. */
   fake_server_clear_rules (fx->server);
   fake_server_add_rule (fx->server, &fail);
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
   g_assert_false (afn_tgd_step (tgd, NULL, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "bad prompt"));
@@ -1167,7 +1156,7 @@ test_tgd_cancel_and_failure (Fixture *fx, gconstpointer data)
 
   /* And once the server is fine, the same step goes through. */
   fake_server_clear_rules (fx->server);
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "<IMPROVED_VARIABLE>changed</IMPROVED_VARIABLE>");
   g_clear_error (&error);
   g_assert_true (afn_tgd_step (tgd, NULL, &error));
   g_assert_no_error (error);

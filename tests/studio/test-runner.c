@@ -390,17 +390,6 @@ fixture_teardown (Fixture *fx, gconstpointer data)
   fake_server_free (fx->server);
 }
 
-static void
-add_rule (Fixture *fx, FakeMatch match, const char *pattern, const char *reply)
-{
-  FakeRule rule = { 0 };
-
-  rule.match = match;
-  rule.pattern = pattern;
-  rule.reply = reply;
-  fake_server_add_rule (fx->server, &rule);
-}
-
 /* Two independent chat completions on one question each. */
 static AfsDocument *
 two_questions (void)
@@ -438,8 +427,8 @@ test_lm_forward (Fixture *fx, gconstpointer data)
   g_autofree char *body0 = NULL, *body1 = NULL;
   AfnUsage usage, node4, node5;
 
-  add_rule (fx, FAKE_MATCH_LAST_USER, "Colour of the sky?", "Blue");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "Colour of the grass?", "Green");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "Colour of the sky?", "Blue");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "Colour of the grass?", "Green");
   fake_server_set_latency (fx->server, 100);
   g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_no_error (error);
@@ -483,7 +472,7 @@ test_node_error (Fixture *fx, gconstpointer data)
   const char *message;
 
   fake_server_add_rule (fx->server, &fail);
-  add_rule (fx, FAKE_MATCH_LAST_USER, "Colour of the grass?", "Green");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "Colour of the grass?", "Green");
   g_assert_false (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_error (error, AFS_RUNNER_ERROR, AFS_RUNNER_ERROR_NODE_FAILED);
   g_clear_error (&error);
@@ -510,7 +499,7 @@ test_node_error (Fixture *fx, gconstpointer data)
   fake_server_clear_rules (fx->server);
   fake_server_add_rule (fx->server, &(FakeRule) { .match = FAKE_MATCH_LAST_USER, .pattern = "sky",
                                                   .fault = FAKE_FAULT_MALFORMED });
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Green");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "Green");
   g_assert_false (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_error (error, AFS_RUNNER_ERROR, AFS_RUNNER_ERROR_NODE_FAILED);
   g_clear_error (&error);
@@ -519,8 +508,8 @@ test_node_error (Fixture *fx, gconstpointer data)
 
   /* Fixed server: the node runs. */
   fake_server_clear_rules (fx->server);
-  add_rule (fx, FAKE_MATCH_LAST_USER, "sky", "Blue");
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Green");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "sky", "Blue");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "Green");
   g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (out_text (runner, 6, "output"), ==, "BlueGreen");
@@ -571,7 +560,7 @@ test_cancel (Fixture *fx, gconstpointer data)
 
   /* The runner works again afterwards. */
   fake_server_clear_rules (fx->server);
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Red");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "Red");
   g_clear_error (&error);
   g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_no_error (error);
@@ -598,7 +587,7 @@ test_backward_cancel (Fixture *fx, gconstpointer data)
   gulong handler;
 
   fake_server_add_rule (fx->server, &hang);
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Blue");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "Blue");
   g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_no_error (error);
 
@@ -620,8 +609,8 @@ test_backward_cancel (Fixture *fx, gconstpointer data)
 
   /* And it works when the server answers. */
   fake_server_clear_rules (fx->server);
-  add_rule (fx, FAKE_MATCH_LAST_USER, "How should the system prompt change?", "Say one word.");
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Blue");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "How should the system prompt change?", "Say one word.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "Blue");
   g_assert_true (afs_runner_backward (runner, 6, "output", "Be brief.", NULL, &error));
   g_assert_no_error (error);
   /* The prompt fed both completions: one gradient from each. */
@@ -689,13 +678,13 @@ test_sentiment_live (Fixture *fx, gconstpointer data)
 
   /* Forward: the model answers "Positive." where "positive" was expected,
    * and "Neutral" for "neutral": one sample in three matches. */
-  add_rule (fx, FAKE_MATCH_LAST_USER, "How should the system prompt change?", BACKWARD_FEEDBACK);
-  add_rule (fx, FAKE_MATCH_LAST_USER, "How should the ", "Answer with the bare label, in lowercase.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "Write the improved system prompt",
-            "<IMPROVED_VARIABLE>" SENTIMENT_PROMPT_AFTER "</IMPROVED_VARIABLE>");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "battery", "Positive.");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "Stopped working", "negative");
-  add_rule (fx, FAKE_MATCH_LAST_USER, "box says", "Neutral");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "How should the system prompt change?", BACKWARD_FEEDBACK);
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "How should the ", "Answer with the bare label, in lowercase.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "Write the improved system prompt",
+                         "<IMPROVED_VARIABLE>" SENTIMENT_PROMPT_AFTER "</IMPROVED_VARIABLE>");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "battery", "Positive.");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "Stopped working", "negative");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "box says", "Neutral");
   g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_no_error (error);
   {
@@ -796,8 +785,8 @@ test_record_replay (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *saved = NULL;
 
-  add_rule (fx, FAKE_MATCH_LAST_USER, "sky", "Blue");
-  add_rule (fx, FAKE_MATCH_ALWAYS, NULL, "Green");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "sky", "Blue");
+  fake_server_add_reply (fx->server, FAKE_MATCH_ALWAYS, NULL, "Green");
   afs_model_settings_set_mode (fx->settings, AFS_RUN_MODE_RECORD);
   g_assert_true (afs_runner_run (runner, AFS_RUN_ALL, 0, NULL, &error));
   g_assert_no_error (error);
@@ -939,7 +928,7 @@ test_connection (Fixture *fx, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *reply = NULL;
 
-  add_rule (fx, FAKE_MATCH_LAST_USER, "Reply with OK.", "OK");
+  fake_server_add_reply (fx->server, FAKE_MATCH_LAST_USER, "Reply with OK.", "OK");
   fake_server_set_required_key (fx->server, "sk-right");
   afs_model_settings_set_api_key (fx->settings, "sk-right");
   afs_model_settings_test_connection_async (fx->settings, NULL, test_result_cb, &result);
