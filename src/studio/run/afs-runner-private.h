@@ -59,6 +59,18 @@ const char *afs_runner_effective_backward_model (AfsRunner *self);
 const char *afs_runner_effective_optimizer_model (AfsRunner *self);
 JsonObject *afs_runner_dup_backward_args (AfsRunner *self);
 
+/* Runs an async operation to its end on the thread-default main context:
+ * init, pass afs_runner_sync_done_cb and the wait to the _async call, then
+ * afs_runner_sync_wait_finish() returns the result (owned). */
+typedef struct {
+  GAsyncResult *result;
+  GMainContext *context;
+} AfsRunnerSyncWait;
+
+void          afs_runner_sync_wait_init   (AfsRunnerSyncWait *wait);
+void          afs_runner_sync_done_cb     (GObject *source, GAsyncResult *result, gpointer user_data);
+GAsyncResult *afs_runner_sync_wait_finish (AfsRunnerSyncWait *wait);
+
 /* afs-runner-backward.c */
 void        afs_runner_backward_reset (AfsRunner *self);
 

@@ -407,31 +407,14 @@ afs_runner_step_finish (AfsRunner *self, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-typedef struct {
-  GAsyncResult *result;
-  GMainContext *context;
-} SyncWait;
-
-static void
-sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  SyncWait *wait = user_data;
-
-  wait->result = g_object_ref (result);
-  g_main_context_wakeup (wait->context);
-}
-
 gboolean
 afs_runner_step (AfsRunner *self, GCancellable *cancellable, GError **error)
 {
-  SyncWait wait = { NULL, g_main_context_ref_thread_default () };
-  gboolean ok;
+  AfsRunnerSyncWait wait;
+  g_autoptr(GAsyncResult) result = NULL;
 
-  afs_runner_step_async (self, cancellable, sync_done_cb, &wait);
-  while (wait.result == NULL)
-    g_main_context_iteration (wait.context, TRUE);
-  ok = afs_runner_step_finish (self, wait.result, error);
-  g_object_unref (wait.result);
-  g_main_context_unref (wait.context);
-  return ok;
+  afs_runner_sync_wait_init (&wait);
+  afs_runner_step_async (self, cancellable, afs_runner_sync_done_cb, &wait);
+  result = afs_runner_sync_wait_finish (&wait);
+  return afs_runner_step_finish (self, result, error);
 }

@@ -99,8 +99,9 @@ drop_result (AfsRunner *self, guint node_id)
   afs_runner_emit_state (self, node_id);
 }
 
+/* Adds @id and every node linked from it (@downstream) or to it (not). */
 static void
-collect_downstream (AfsDocument *doc, guint id, GHashTable *seen)
+collect_linked (AfsDocument *doc, guint id, gboolean downstream, GHashTable *seen)
 {
   g_autoptr(GPtrArray) links = NULL;
 
@@ -110,25 +111,24 @@ collect_downstream (AfsDocument *doc, guint id, GHashTable *seen)
   for (guint i = 0; i < links->len; i++)
     {
       AfsLink *link = g_ptr_array_index (links, i);
-      if (afs_link_get_source (link) == id)
-        collect_downstream (doc, afs_link_get_target (link), seen);
+      guint from = downstream ? afs_link_get_source (link) : afs_link_get_target (link);
+      guint to = downstream ? afs_link_get_target (link) : afs_link_get_source (link);
+
+      if (from == id)
+        collect_linked (doc, to, downstream, seen);
     }
+}
+
+static void
+collect_downstream (AfsDocument *doc, guint id, GHashTable *seen)
+{
+  collect_linked (doc, id, TRUE, seen);
 }
 
 static void
 collect_upstream (AfsDocument *doc, guint id, GHashTable *seen)
 {
-  g_autoptr(GPtrArray) links = NULL;
-
-  if (!g_hash_table_add (seen, GUINT_TO_POINTER (id)))
-    return;
-  links = afs_document_dup_node_links (doc, id);
-  for (guint i = 0; i < links->len; i++)
-    {
-      AfsLink *link = g_ptr_array_index (links, i);
-      if (afs_link_get_target (link) == id)
-        collect_upstream (doc, afs_link_get_source (link), seen);
-    }
+  collect_linked (doc, id, FALSE, seen);
 }
 
 /* A node's settings or inputs changed: its result (for a data node, the
@@ -1245,35 +1245,44 @@ afs_runner_run_finish (AfsRunner *self, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Waits for an async operation on a private main context. */
-typedef struct {
-  GAsyncResult *result;
-  GMainContext *context;
-} SyncWait;
 
-static void
-sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+/* Waits for an async operation on the thread-default main context. */
+void
+afs_runner_sync_wait_init (AfsRunnerSyncWait *wait)
 {
-  SyncWait *wait = user_data;
+  wait->result = NULL;
+  wait->context = g_main_context_ref_thread_default ();
+}
+
+void
+afs_runner_sync_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AfsRunnerSyncWait *wait = user_data;
 
   wait->result = g_object_ref (result);
   g_main_context_wakeup (wait->context);
+}
+
+GAsyncResult *
+afs_runner_sync_wait_finish (AfsRunnerSyncWait *wait)
+{
+  while (wait->result == NULL)
+    g_main_context_iteration (wait->context, TRUE);
+  g_main_context_unref (wait->context);
+  return g_steal_pointer (&wait->result);
 }
 
 gboolean
 afs_runner_run (AfsRunner *self, AfsRunScope scope, guint node_id,
                 GCancellable *cancellable, GError **error)
 {
-  SyncWait wait = { NULL, g_main_context_ref_thread_default () };
-  gboolean ok;
+  AfsRunnerSyncWait wait;
+  g_autoptr(GAsyncResult) result = NULL;
 
-  afs_runner_run_async (self, scope, node_id, cancellable, sync_done_cb, &wait);
-  while (wait.result == NULL)
-    g_main_context_iteration (wait.context, TRUE);
-  ok = afs_runner_run_finish (self, wait.result, error);
-  g_object_unref (wait.result);
-  g_main_context_unref (wait.context);
-  return ok;
+  afs_runner_sync_wait_init (&wait);
+  afs_runner_run_async (self, scope, node_id, cancellable, afs_runner_sync_done_cb, &wait);
+  result = afs_runner_sync_wait_finish (&wait);
+  return afs_runner_run_finish (self, result, error);
 }
 
 /* ---- Saving results ---- */
