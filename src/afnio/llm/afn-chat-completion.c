@@ -18,64 +18,28 @@
 G_DECLARE_FINAL_TYPE (AfnChatCompletionBackward, afn_chat_completion_backward,
                       AFN, CHAT_COMPLETION_BACKWARD, AfnLmNode)
 
-typedef struct {
-  char     *role;
-  AfnValue *data;          /* snapshot */
-  gint      only_element;  /* an element of a list-of-Variables input, or -1 */
-} SavedInput;
-
 struct _AfnChatCompletionBackward
 {
   AfnLmNode  parent_instance;
   guint      batch;          /* 0 for a scalar call */
   GPtrArray *conversations;  /* JsonArray per element */
   GPtrArray *answers;        /* char* per element */
-  GArray    *inputs;         /* SavedInput per next_function */
+  GArray    *inputs;         /* AfnLlmSavedInput per next_function */
 };
 
 G_DEFINE_FINAL_TYPE (AfnChatCompletionBackward, afn_chat_completion_backward, AFN_TYPE_LM_NODE)
 
-static void
-saved_input_clear (gpointer data)
-{
-  SavedInput *input = data;
-
-  g_free (input->role);
-  g_clear_pointer (&input->data, afn_value_unref);
-}
-
-static char *
-saved_text (SavedInput *input, guint i)
-{
-  if (afn_value_kind (input->data) == AFN_VALUE_LIST)
-    return i < afn_value_n_items (input->data)
-      ? afn_value_to_text (afn_value_get_item (input->data, i)) : g_strdup ("");
-  return afn_value_to_text (input->data);
-}
-
 static JsonArray *
-backward_request (AfnChatCompletionBackward *self, SavedInput *input, guint i, const char *feedback)
+backward_request (AfnChatCompletionBackward *self, AfnLlmSavedInput *input, guint i, const char *feedback)
 {
-  g_autofree char *variable = saved_text (input, i);
-  g_autofree char *conversation = afn_llm_render_conversation (g_ptr_array_index (self->conversations, i));
-  g_autofree char *user = afn_lm_prompt_fill (afn_prompt_backward_user,
-                                              "role", input->role,
-                                              "variable", variable,
-                                              "conversation", conversation,
-                                              "answer", g_ptr_array_index (self->answers, i),
-                                              "feedback", feedback,
-                                              NULL);
-  JsonArray *request = json_array_new ();
-
-  json_array_add_object_element (request, afn_llm_message_new ("system", afn_prompt_backward_system));
-  json_array_add_object_element (request, afn_llm_message_new ("user", user));
-  return request;
+  return afn_llm_input_backward_request (input, i, g_ptr_array_index (self->conversations, i),
+                                         g_ptr_array_index (self->answers, i), feedback);
 }
 
 static void
 plan_input (AfnChatCompletionBackward *self, AfnLmPlan *plan, guint k, GPtrArray *grads)
 {
-  SavedInput *input = &g_array_index (self->inputs, SavedInput, k);
+  AfnLlmSavedInput *input = &g_array_index (self->inputs, AfnLlmSavedInput, k);
   gboolean is_list = afn_value_kind (input->data) == AFN_VALUE_LIST;
   guint n = MAX (self->batch, 1);
 
@@ -148,8 +112,7 @@ static void
 afn_chat_completion_backward_init (AfnChatCompletionBackward *self)
 {
   afn_node_set_name (AFN_NODE (self), "ChatCompletionBackward0");
-  self->inputs = g_array_new (FALSE, TRUE, sizeof (SavedInput));
-  g_array_set_clear_func (self->inputs, saved_input_clear);
+  self->inputs = afn_llm_saved_inputs_new ();
 }
 
 /* The forward call. */
@@ -220,17 +183,7 @@ record_node (ChatCall *call, GPtrArray *replies, AfnVariable *output)
   node->answers = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < replies->len; i++)
     g_ptr_array_add (node->answers, g_strdup (afn_chat_reply_get_text (g_ptr_array_index (replies, i))));
-  for (guint k = 0; k < call->vars->len; k++)
-    {
-      AfnVariable *v = g_ptr_array_index (call->vars, k);
-      SavedInput input = {
-        g_strdup (afn_variable_get_role (v)),
-        afn_value_deep_copy (afn_variable_get_data (v)),
-        g_array_index (call->only_element, gint, k),
-      };
-
-      g_array_append_val (node->inputs, input);
-    }
+  afn_llm_saved_inputs_add (node->inputs, call->vars, call->only_element);
   afn_lm_node_set_forward_usage (AFN_LM_NODE (node), &call->usage);
   afn_node_record (AFN_NODE (node), (AfnVariable **) call->vars->pdata, call->vars->len, &output, 1);
 }

@@ -28,12 +28,6 @@ typedef struct {
   char      *answer;        /* the judge's reply, or NULL */
 } Sample;
 
-typedef struct {
-  char     *role;
-  AfnValue *data;
-  gint      only_element;
-} SavedInput;
-
 struct _AfnEvaluatorBackward
 {
   AfnLmNode parent_instance;
@@ -47,7 +41,7 @@ struct _AfnEvaluatorBackward
   GArray   *samples;        /* Sample; NULL once released */
   guint     prediction_index;
   guint     target_index;   /* G_MAXUINT without a target input */
-  GArray   *inputs;         /* SavedInput per next_function (judge) */
+  GArray   *inputs;         /* AfnLlmSavedInput per next_function (judge) */
 };
 
 G_DEFINE_FINAL_TYPE (AfnEvaluatorBackward, afn_evaluator_backward, AFN_TYPE_LM_NODE)
@@ -62,15 +56,6 @@ sample_clear (gpointer data)
   g_free (s->reasoning);
   g_clear_pointer (&s->conversation, json_array_unref);
   g_free (s->answer);
-}
-
-static void
-saved_input_clear (gpointer data)
-{
-  SavedInput *input = data;
-
-  g_free (input->role);
-  g_clear_pointer (&input->data, afn_value_unref);
 }
 
 static char *
@@ -115,35 +100,14 @@ prediction_request (AfnEvaluatorBackward *self, Sample *s, const char *extra)
   return request;
 }
 
-static char *
-saved_text (SavedInput *input, guint i)
-{
-  if (afn_value_kind (input->data) == AFN_VALUE_LIST)
-    return i < afn_value_n_items (input->data)
-      ? afn_value_to_text (afn_value_get_item (input->data, i)) : g_strdup ("");
-  return afn_value_to_text (input->data);
-}
-
 static JsonArray *
-judge_input_request (AfnEvaluatorBackward *self, SavedInput *input, Sample *s, guint i,
+judge_input_request (AfnEvaluatorBackward *self, AfnLlmSavedInput *input, Sample *s, guint i,
                      const char *extra)
 {
-  g_autofree char *variable = saved_text (input, i);
-  g_autofree char *conversation = afn_llm_render_conversation (s->conversation);
   g_autofree char *feedback = g_strdup_printf ("%s%s%s", self->explanation,
                                                *extra != '\0' ? "\n\n" : "", extra);
-  g_autofree char *user = afn_lm_prompt_fill (afn_prompt_backward_user,
-                                              "role", input->role,
-                                              "variable", variable,
-                                              "conversation", conversation,
-                                              "answer", s->answer,
-                                              "feedback", feedback,
-                                              NULL);
-  JsonArray *request = json_array_new ();
 
-  json_array_add_object_element (request, afn_llm_message_new ("system", afn_prompt_backward_system));
-  json_array_add_object_element (request, afn_llm_message_new ("user", user));
-  return request;
+  return afn_llm_input_backward_request (input, i, s->conversation, s->answer, feedback);
 }
 
 static gboolean
@@ -175,7 +139,7 @@ plan_judge_inputs (AfnEvaluatorBackward *self, AfnLmPlan *plan, const char *extr
 {
   for (guint k = 0; k < self->inputs->len; k++)
     {
-      SavedInput *input = &g_array_index (self->inputs, SavedInput, k);
+      AfnLlmSavedInput *input = &g_array_index (self->inputs, AfnLlmSavedInput, k);
       gboolean is_list = afn_value_kind (input->data) == AFN_VALUE_LIST;
 
       if (k == self->prediction_index || k == self->target_index
@@ -249,8 +213,7 @@ afn_evaluator_backward_init (AfnEvaluatorBackward *self)
 {
   self->samples = g_array_new (FALSE, TRUE, sizeof (Sample));
   g_array_set_clear_func (self->samples, sample_clear);
-  self->inputs = g_array_new (FALSE, TRUE, sizeof (SavedInput));
-  g_array_set_clear_func (self->inputs, saved_input_clear);
+  self->inputs = afn_llm_saved_inputs_new ();
   self->target_index = G_MAXUINT;
 }
 
@@ -626,17 +589,7 @@ judge_node (JudgeCall *call, GPtrArray *replies, GPtrArray *reasonings)
       sample->conversation = json_array_ref (g_ptr_array_index (call->conversations, i));
       sample->answer = g_strdup (afn_chat_reply_get_text (g_ptr_array_index (replies, i)));
     }
-  for (guint k = 0; k < call->vars->len; k++)
-    {
-      AfnVariable *v = g_ptr_array_index (call->vars, k);
-      SavedInput input = {
-        g_strdup (afn_variable_get_role (v)),
-        afn_value_deep_copy (afn_variable_get_data (v)),
-        g_array_index (call->only_element, gint, k),
-      };
-
-      g_array_append_val (node->inputs, input);
-    }
+  afn_llm_saved_inputs_add (node->inputs, call->vars, call->only_element);
   return node;
 }
 

@@ -31,6 +31,29 @@ char      *afn_llm_render_conversation (JsonArray *messages);
 /* A deep copy of a JSON object (NULL gives an empty object). */
 JsonObject *afn_llm_json_object_copy (JsonObject *object);
 
+/* A snapshot of one input of a language-model node, taken at forward time
+ * so that the backward prompt shows exactly what the forward saw. */
+typedef struct {
+  char     *role;
+  AfnValue *data;          /* snapshot */
+  gint      only_element;  /* an element of a list-of-Variables input, or -1 */
+} AfnLlmSavedInput;
+
+/* An empty GArray of AfnLlmSavedInput that clears its elements. */
+GArray    *afn_llm_saved_inputs_new (void);
+/* Appends a snapshot of each of @vars (AfnVariable), with the matching
+ * gint of @only_element. */
+void       afn_llm_saved_inputs_add (GArray *inputs, GPtrArray *vars, GArray *only_element);
+/* The text of element @i of a list snapshot ("" past its end), or the
+ * whole text of a scalar one. Transfer full. */
+char      *afn_llm_saved_input_text (AfnLlmSavedInput *input, guint i);
+
+/* The backward request asking for feedback on element @i of @input: the
+ * forward's @conversation, its @answer and the @feedback it got. */
+JsonArray *afn_llm_input_backward_request (AfnLlmSavedInput *input, guint i,
+                                           JsonArray *conversation, const char *answer,
+                                           const char *feedback);
+
 /* Runs every conversation of @requests (JsonArray elements) through
  * @client at once, with @args, and collects the replies in order. When one
  * fails the others are cancelled and the first error is reported once all

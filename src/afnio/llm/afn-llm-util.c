@@ -7,6 +7,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "afn-llm-private.h"
+#include "afn-lm-prompts.h"
 
 char *
 afn_llm_element_text (AfnVariable *variable, guint i)
@@ -276,6 +277,70 @@ afn_llm_run_sync (AfnLlmStartFunc start, gpointer data, GCancellable *cancellabl
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
   return result;
+}
+
+static void
+saved_input_clear (gpointer data)
+{
+  AfnLlmSavedInput *input = data;
+
+  g_free (input->role);
+  g_clear_pointer (&input->data, afn_value_unref);
+}
+
+GArray *
+afn_llm_saved_inputs_new (void)
+{
+  GArray *inputs = g_array_new (FALSE, TRUE, sizeof (AfnLlmSavedInput));
+
+  g_array_set_clear_func (inputs, saved_input_clear);
+  return inputs;
+}
+
+void
+afn_llm_saved_inputs_add (GArray *inputs, GPtrArray *vars, GArray *only_element)
+{
+  for (guint k = 0; k < vars->len; k++)
+    {
+      AfnVariable *v = g_ptr_array_index (vars, k);
+      AfnLlmSavedInput input = {
+        g_strdup (afn_variable_get_role (v)),
+        afn_value_deep_copy (afn_variable_get_data (v)),
+        g_array_index (only_element, gint, k),
+      };
+
+      g_array_append_val (inputs, input);
+    }
+}
+
+char *
+afn_llm_saved_input_text (AfnLlmSavedInput *input, guint i)
+{
+  if (afn_value_kind (input->data) == AFN_VALUE_LIST)
+    return i < afn_value_n_items (input->data)
+      ? afn_value_to_text (afn_value_get_item (input->data, i)) : g_strdup ("");
+  return afn_value_to_text (input->data);
+}
+
+JsonArray *
+afn_llm_input_backward_request (AfnLlmSavedInput *input, guint i,
+                                JsonArray *conversation, const char *answer,
+                                const char *feedback)
+{
+  g_autofree char *variable = afn_llm_saved_input_text (input, i);
+  g_autofree char *rendered = afn_llm_render_conversation (conversation);
+  g_autofree char *user = afn_lm_prompt_fill (afn_prompt_backward_user,
+                                              "role", input->role,
+                                              "variable", variable,
+                                              "conversation", rendered,
+                                              "answer", answer,
+                                              "feedback", feedback,
+                                              NULL);
+  JsonArray *request = json_array_new ();
+
+  json_array_add_object_element (request, afn_llm_message_new ("system", afn_prompt_backward_system));
+  json_array_add_object_element (request, afn_llm_message_new ("user", user));
+  return request;
 }
 
 AfnVariable *
