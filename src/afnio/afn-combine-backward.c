@@ -26,30 +26,28 @@ G_DEFINE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN_TYPE_NODE)
 static const char feedback_head[] = "Here is the combined feedback we got for this specific ";
 static const char feedback_mid[] = " and other variables: ";
 
-AfnValue *
-afn_feedback_text (const char *role, gsize role_len, const char *tail, gsize tail_len)
+/* One allocation holds the text and, after its NUL, the role. */
+AfnVariable *
+afn_feedback_grad (const char *role, gsize role_len, const char *tail, gsize tail_len)
 {
+  static const char role_head[] = "feedback to ";
   gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
   gsize len = head + role_len + mid + tail_len;
-  char *p;
-  AfnValue *value = afn_value_new_str_sized (len, &p);
+  gsize role_room = sizeof role_head - 1 + role_len + 1;
+  char *text, *p, *grad_role;
+  AfnValue *value = afn_value_new_str_with_room (len, role_room, &text);
 
+  p = text;
   memcpy (p, feedback_head, head), p += head;
   memcpy (p, role, role_len), p += role_len;
   memcpy (p, feedback_mid, mid), p += mid;
   if (tail_len > 0)
     memcpy (p, tail, tail_len);
-  return value;
-}
-
-char *
-afn_feedback_role (const char *role, gsize len)
-{
-  char *text = g_malloc (12 + len + 1);
-
-  memcpy (text, "feedback to ", 12);
-  memcpy (text + 12, role, len + 1);
-  return text;
+  grad_role = p = text + len + 1;
+  memcpy (p, role_head, sizeof role_head - 1), p += sizeof role_head - 1;
+  memcpy (p, role, role_len), p += role_len;
+  *p = '\0';
+  return afn_variable_new_role_in_data (AFN_TYPE_VARIABLE, value, grad_role, FALSE);
 }
 
 /* The Variable whose role input @i's gradients name: the leaf behind the
@@ -105,10 +103,8 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
       role_len = strlen (role);
       for (guint j = 0; j < incoming->len; j++)
         emit (emit_data, i,
-              afn_variable_new_take (AFN_TYPE_VARIABLE,
-                                     afn_feedback_text (role, role_len, g_ptr_array_index (texts, j),
-                                                        g_array_index (lengths, gsize, j)),
-                                     afn_feedback_role (role, role_len), FALSE));
+              afn_feedback_grad (role, role_len, g_ptr_array_index (texts, j),
+                                 g_array_index (lengths, gsize, j)));
     }
   return TRUE;
 }
