@@ -20,19 +20,19 @@ typedef struct
   AfnGradList *grads_model;  /* the GListModel view, made on first use */
   AfnValue    *py_state;
   AfnValue    *role_block;   /* the former data that the role lives in */
+  AfnNode     *grad_fn;      /* an op's output's history */
+  AfnNode     *accumulate;   /* this leaf's AccumulateGrad, made on first use */
+  guint        output_nr;
 } Extra;
 
 typedef struct
 {
   AfnValue    *data;
   char        *role;
-  AfnNode     *grad_fn;
-  AfnNode     *accumulate;   /* this leaf's AccumulateGrad, made on first use */
   gpointer     grads;        /* the one gradient, or an array when n_grads > 1 */
   Extra       *extra;        /* nullable */
   AfnScratch   scratch;
-  guint        n_grads;
-  guint        output_nr;
+  guint        n_grads : 28;
   guint        requires_grad : 1;
   guint        is_leaf : 1;
   guint        retain_grad : 1;
@@ -58,6 +58,10 @@ enum {
 static GParamSpec *props[N_PROPS];
 
 #define PRIV(self) ((AfnVariablePrivate *) afn_variable_get_instance_private (self))
+/* Leaves and gradients have no history: it lives in Extra. */
+#define GRAD_FN(priv) ((priv)->extra != NULL ? (priv)->extra->grad_fn : NULL)
+#define OUTPUT_NR(priv) ((priv)->extra != NULL ? (priv)->extra->output_nr : 0u)
+#define ACCUMULATE(priv) ((priv)->extra != NULL ? (priv)->extra->accumulate : NULL)
 
 static Extra *
 extra (AfnVariable *self)
@@ -133,16 +137,16 @@ afn_variable_dispose (GObject *object)
 {
   AfnVariablePrivate *priv = PRIV (AFN_VARIABLE (object));
 
-  if (priv->accumulate != NULL)
+  if (ACCUMULATE (priv) != NULL)
     {
-      afn_accumulate_grad_forget_variable (priv->accumulate);
-      g_clear_object (&priv->accumulate);
+      afn_accumulate_grad_forget_variable (priv->extra->accumulate);
+      g_clear_object (&priv->extra->accumulate);
     }
-  if (priv->grad_fn != NULL)
+  if (GRAD_FN (priv) != NULL)
     {
       if (priv->retain_grad)
-        afn_node_remove_retainer (priv->grad_fn, AFN_VARIABLE (object));
-      g_clear_object (&priv->grad_fn);
+        afn_node_remove_retainer (priv->extra->grad_fn, AFN_VARIABLE (object));
+      g_clear_object (&priv->extra->grad_fn);
     }
   if (priv->extra != NULL && priv->extra->grads_model != NULL)
     {
@@ -193,10 +197,10 @@ afn_variable_get_property (GObject *object, guint prop_id, GValue *value, GParam
       g_value_set_boolean (value, priv->is_leaf);
       break;
     case PROP_GRAD_FN:
-      g_value_set_object (value, priv->grad_fn);
+      g_value_set_object (value, GRAD_FN (priv));
       break;
     case PROP_OUTPUT_NR:
-      g_value_set_uint (value, priv->output_nr);
+      g_value_set_uint (value, OUTPUT_NR (priv));
       break;
     case PROP_RETAINS_GRAD:
       g_value_set_boolean (value, priv->retain_grad);
@@ -561,7 +565,7 @@ set_requires_grad (AfnVariable *self, gboolean requires_grad)
   if (priv->requires_grad == (guint) requires_grad)
     return;
   priv->requires_grad = requires_grad;
-  priv->is_leaf = !requires_grad || priv->grad_fn == NULL;
+  priv->is_leaf = !requires_grad || GRAD_FN (priv) == NULL;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_REQUIRES_GRAD]);
   if ((guint) was_leaf != priv->is_leaf)
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IS_LEAF]);
@@ -597,7 +601,7 @@ AfnNode *
 afn_variable_get_grad_fn (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
-  return PRIV (self)->grad_fn;
+  return GRAD_FN (PRIV (self));
 }
 
 static void
@@ -605,12 +609,14 @@ replace_grad_fn (AfnVariable *self, AfnNode *grad_fn, guint output_nr)
 {
   AfnVariablePrivate *priv = PRIV (self);
 
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_remove_retainer (priv->grad_fn, self);
-  g_set_object (&priv->grad_fn, grad_fn);
-  priv->output_nr = output_nr;
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_add_retainer (priv->grad_fn, self);
+  if (GRAD_FN (priv) != NULL && priv->retain_grad)
+    afn_node_remove_retainer (priv->extra->grad_fn, self);
+  if (grad_fn == NULL && output_nr == 0 && priv->extra == NULL)
+    return;
+  g_set_object (&extra (self)->grad_fn, grad_fn);
+  priv->extra->output_nr = output_nr;
+  if (grad_fn != NULL && priv->retain_grad)
+    afn_node_add_retainer (grad_fn, self);
 }
 
 void
@@ -646,14 +652,14 @@ afn_variable_set_grad_fn (AfnVariable *self, AfnNode *grad_fn, guint output_nr, 
     }
   was_leaf = priv->is_leaf;
   g_object_freeze_notify (G_OBJECT (self));
-  if (priv->grad_fn != grad_fn)
+  if (GRAD_FN (priv) != grad_fn)
     {
-      replace_grad_fn (self, grad_fn, priv->output_nr);
+      replace_grad_fn (self, grad_fn, OUTPUT_NR (priv));
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_GRAD_FN]);
     }
-  if (priv->output_nr != output_nr)
+  if (OUTPUT_NR (priv) != output_nr)
     {
-      priv->output_nr = output_nr;
+      extra (self)->output_nr = output_nr;
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_OUTPUT_NR]);
     }
   priv->is_leaf = grad_fn == NULL;
@@ -667,7 +673,7 @@ guint
 afn_variable_get_output_nr (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), 0);
-  return PRIV (self)->output_nr;
+  return OUTPUT_NR (PRIV (self));
 }
 
 gboolean
@@ -1020,8 +1026,8 @@ afn_variable_to_string (AfnVariable *self)
     append_value_truncated (out, priv->data);
   g_string_append (out, ", role=");
   append_truncated (out, afn_variable_role_text (self), strlen (afn_variable_role_text (self)));
-  if (priv->grad_fn != NULL)
-    g_string_append_printf (out, ", grad_fn=%s)", afn_node_get_name (priv->grad_fn));
+  if (GRAD_FN (priv) != NULL)
+    g_string_append_printf (out, ", grad_fn=%s)", afn_node_get_name (GRAD_FN (priv)));
   else
     g_string_append_printf (out, ", requires_grad=%s)", priv->requires_grad ? "True" : "False");
   return finish_display (out);
@@ -1086,11 +1092,11 @@ afn_variable_set_retain_grad_raw (AfnVariable *self, gboolean retain)
   priv = PRIV (self);
   if (priv->retain_grad == (guint) !!retain)
     return;
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_remove_retainer (priv->grad_fn, self);
+  if (GRAD_FN (priv) != NULL && priv->retain_grad)
+    afn_node_remove_retainer (GRAD_FN (priv), self);
   priv->retain_grad = !!retain;
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_add_retainer (priv->grad_fn, self);
+  if (GRAD_FN (priv) != NULL && priv->retain_grad)
+    afn_node_add_retainer (GRAD_FN (priv), self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RETAINS_GRAD]);
 }
 
@@ -1102,9 +1108,9 @@ afn_variable_get_accumulate_node (AfnVariable *variable)
 
   g_return_val_if_fail (AFN_IS_VARIABLE (variable), NULL);
   priv = PRIV (variable);
-  if (priv->accumulate == NULL)
-    priv->accumulate = afn_accumulate_grad_new (variable);
-  return priv->accumulate;
+  if (ACCUMULATE (priv) == NULL)
+    extra (variable)->accumulate = afn_accumulate_grad_new (variable);
+  return priv->extra->accumulate;
 }
 
 /* Unchecked access for the engine's hot loops ------------------------- */
@@ -1136,17 +1142,17 @@ afn_variable_peek_is_leaf (AfnVariable *self)
 AfnNode *
 afn_variable_peek_grad_fn (AfnVariable *self)
 {
-  return PRIV (self)->grad_fn;
+  return GRAD_FN (PRIV (self));
 }
 
 guint
 afn_variable_peek_output_nr (AfnVariable *self)
 {
-  return PRIV (self)->output_nr;
+  return OUTPUT_NR (PRIV (self));
 }
 
 AfnNode *
 afn_variable_peek_accumulate_node (AfnVariable *self)
 {
-  return PRIV (self)->accumulate;
+  return ACCUMULATE (PRIV (self));
 }
