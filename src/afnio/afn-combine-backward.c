@@ -19,6 +19,9 @@ struct _AfnCombineBackward
   /* Per input: the saved Variable when the edge leads to another op's node
    * (its role is needed), NULL otherwise. The array is NULL once released. */
   GPtrArray *inputs;
+  /* The inputs were saved (and not yet released). With only leaves among
+   * them (a flat sum) nothing needs saving and @inputs stays NULL. */
+  gboolean   saved;
 };
 
 G_DEFINE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN_TYPE_NODE)
@@ -62,7 +65,7 @@ edge_input (AfnCombineBackward *self, const AfnEdge *edges, guint i)
     return NULL;
   if (afn_node_is_accumulate (edges[i].node))
     return afn_node_get_variable (edges[i].node);
-  return g_ptr_array_index (self->inputs, i);
+  return self->inputs != NULL ? g_ptr_array_index (self->inputs, i) : NULL;
 }
 
 static gboolean
@@ -76,7 +79,7 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
   guint n_edges;
   const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
 
-  if (self->inputs == NULL || self->inputs->len != n_edges)
+  if (!self->saved || (self->inputs != NULL && self->inputs->len != n_edges))
     {
       g_set_error (error, AFN_ERROR, AFN_ERROR_GRAPH_RELEASED,
                    _("%s was already run and its saved values were freed: specify "
@@ -130,6 +133,7 @@ static void
 afn_combine_backward_release_saved (AfnNode *node)
 {
   g_clear_pointer (&AFN_COMBINE_BACKWARD (node)->inputs, g_ptr_array_unref);
+  AFN_COMBINE_BACKWARD (node)->saved = FALSE;
 }
 
 static void
@@ -177,10 +181,16 @@ afn_combine_backward_save_inputs (AfnNode *node, AfnVariable **inputs, guint n_i
   const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
 
   g_assert (n_edges == n_inputs);
-  self->inputs = g_ptr_array_new_full (n_inputs, free_saved);
-  g_ptr_array_set_size (self->inputs, n_inputs);
+  self->saved = TRUE;
   /* Walks the edges, not the inputs: a leaf is not touched again. */
   for (guint i = 0; i < n_inputs; i++)
     if (edges[i].node != NULL && !afn_node_is_accumulate (edges[i].node))
-      g_ptr_array_index (self->inputs, i) = g_object_ref (inputs[i]);
+      {
+        if (self->inputs == NULL)
+          {
+            self->inputs = g_ptr_array_new_full (n_inputs, free_saved);
+            g_ptr_array_set_size (self->inputs, n_inputs);
+          }
+        g_ptr_array_index (self->inputs, i) = g_object_ref (inputs[i]);
+      }
 }
