@@ -226,7 +226,12 @@ discover (Backward *bw, AfnNode *root)
       g_array_set_size (bw->edge_targets, start + n_edges);
       for (guint e = 0; e < n_edges; e++)
         {
-          gint target = task_for (bw, edges[e].node, edges[e].leaf);
+          gint target;
+
+          /* task_for() reads each leaf's scratch: ask for it ahead. */
+          if (e + 16 < n_edges && edges[e + 16].leaf != NULL)
+            afn_variable_prefetch (edges[e + 16].leaf);
+          target = task_for (bw, edges[e].node, edges[e].leaf);
           if (target >= 0)
             task_at (bw, target)->deps++;
           g_array_index (bw->edge_targets, gint, start + e) = target;
@@ -490,6 +495,8 @@ succeed (Backward *bw)
   for (guint i = 0; i < bw->tasks->len; i++)
     {
       Task *task = task_at (bw, i);
+      if (i + 16 < bw->tasks->len && task_at (bw, i + 16)->is_leaf)
+        afn_variable_prefetch (task_at (bw, i + 16)->object);
       if (task->is_leaf && task->needed)
         commit_leaf (bw, task);
     }

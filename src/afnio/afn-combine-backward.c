@@ -100,6 +100,11 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
       const char *role;
       gsize role_len;
 
+      /* A flat sum's leaves are far apart in memory: ask ahead. */
+      if (i + 16 < n_edges && edges[i + 16].leaf != NULL)
+        afn_variable_prefetch (edges[i + 16].leaf);
+      if (i + 8 < n_edges && edges[i + 8].leaf != NULL)
+        afn_variable_prefetch_data (edges[i + 8].leaf);
       if (input == NULL)
         continue;
       role = afn_variable_role_text (input);

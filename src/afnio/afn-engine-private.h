@@ -54,6 +54,10 @@ void         afn_variable_append_grads_internal (AfnVariable *self, AfnVariable 
 /* The same for one gradient whose reference is taken over. */
 void         afn_variable_append_grad_take (AfnVariable *self, AfnVariable *grad);
 AfnScratch  *afn_variable_scratch (AfnVariable *self);
+/* Cache prefetches for loops over many Variables: the Variable itself, and
+ * (once that has arrived) its data and role. */
+void         afn_variable_prefetch (AfnVariable *self);
+void         afn_variable_prefetch_data (AfnVariable *self);
 /* Unchecked accessors for hot loops. */
 AfnValue    *afn_variable_peek_data (AfnVariable *self);
 gboolean     afn_variable_peek_requires_grad (AfnVariable *self);

@@ -237,6 +237,9 @@ gathered_clear (Gathered *g)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Gathered, gathered_clear)
 
+/* How many Variables ahead a loop asks for memory. */
+#define PREFETCH_AHEAD 16
+
 static void
 gather (Gathered *g, AfnVariable **inputs, guint n)
 {
@@ -254,6 +257,10 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
     }
   for (guint i = 0; i < n; i++)
     {
+      if (i + PREFETCH_AHEAD < n)
+        afn_variable_prefetch (inputs[i + PREFETCH_AHEAD]);
+      if (i + PREFETCH_AHEAD / 2 < n)
+        afn_variable_prefetch_data (inputs[i + PREFETCH_AHEAD / 2]);
       g->values[i] = afn_variable_peek_data (inputs[i]);
       if (i > 0)
         g_string_append_len (g->role, " and ", 5);
