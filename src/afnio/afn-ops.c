@@ -327,8 +327,12 @@ static gboolean
 all_strings (AfnValue **values, guint n)
 {
   for (guint i = 0; i < n; i++)
-    if (afn_value_kind (values[i]) != AFN_VALUE_STR)
-      return FALSE;
+    {
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
+      if (afn_value_kind (values[i]) != AFN_VALUE_STR)
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -342,6 +346,8 @@ sum_strings (AfnValue **values, guint n)
 
   for (guint i = 0; i < n; i++)
     {
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
       afn_value_get_str (values[i], &len);
       total += len + 13;
     }
@@ -349,7 +355,11 @@ sum_strings (AfnValue **values, guint n)
   p = text;
   for (guint i = 0; i < n; i++)
     {
-      const char *s = afn_value_get_str (values[i], &len);
+      const char *s;
+
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
+      s = afn_value_get_str (values[i], &len);
       memcpy (p, "<ITEM>", 6), p += 6;
       memcpy (p, s, len), p += len;
       memcpy (p, "</ITEM>", 7), p += 7;
