@@ -19,6 +19,9 @@ struct _AfnCombineBackward
   /* Per input: the saved Variable when the edge leads to another op's node
    * (its role is needed), NULL otherwise. The array is NULL once released. */
   GPtrArray *inputs;
+  /* The inputs were saved (and not yet released). With only leaves among
+   * them (a flat sum) nothing needs saving and @inputs stays NULL. */
+  gboolean   saved;
 };
 
 G_DEFINE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN_TYPE_NODE)
@@ -26,30 +29,28 @@ G_DEFINE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN_TYPE_NODE)
 static const char feedback_head[] = "Here is the combined feedback we got for this specific ";
 static const char feedback_mid[] = " and other variables: ";
 
-AfnValue *
-afn_feedback_text (const char *role, gsize role_len, const char *tail, gsize tail_len)
+/* One allocation holds the text and, after its NUL, the role. */
+AfnVariable *
+afn_feedback_grad (const char *role, gsize role_len, const char *tail, gsize tail_len)
 {
+  static const char role_head[] = "feedback to ";
   gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
   gsize len = head + role_len + mid + tail_len;
-  char *p;
-  AfnValue *value = afn_value_new_str_sized (len, &p);
+  gsize role_room = sizeof role_head - 1 + role_len + 1;
+  char *text, *p, *grad_role;
+  AfnValue *value = afn_value_new_str_with_room (len, role_room, &text);
 
+  p = text;
   memcpy (p, feedback_head, head), p += head;
   memcpy (p, role, role_len), p += role_len;
   memcpy (p, feedback_mid, mid), p += mid;
   if (tail_len > 0)
     memcpy (p, tail, tail_len);
-  return value;
-}
-
-char *
-afn_feedback_role (const char *role, gsize len)
-{
-  char *text = g_malloc (12 + len + 1);
-
-  memcpy (text, "feedback to ", 12);
-  memcpy (text + 12, role, len + 1);
-  return text;
+  grad_role = p = text + len + 1;
+  memcpy (p, role_head, sizeof role_head - 1), p += sizeof role_head - 1;
+  memcpy (p, role, role_len), p += role_len;
+  *p = '\0';
+  return afn_variable_new_role_in_data (AFN_TYPE_VARIABLE, value, grad_role, FALSE);
 }
 
 /* The Variable whose role input @i's gradients name: the leaf behind the
@@ -64,7 +65,7 @@ edge_input (AfnCombineBackward *self, const AfnEdge *edges, guint i)
     return NULL;
   if (afn_node_is_accumulate (edges[i].node))
     return afn_node_get_variable (edges[i].node);
-  return g_ptr_array_index (self->inputs, i);
+  return self->inputs != NULL ? g_ptr_array_index (self->inputs, i) : NULL;
 }
 
 static gboolean
@@ -78,7 +79,7 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
   guint n_edges;
   const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
 
-  if (self->inputs == NULL || self->inputs->len != n_edges)
+  if (!self->saved || (self->inputs != NULL && self->inputs->len != n_edges))
     {
       g_set_error (error, AFN_ERROR, AFN_ERROR_GRAPH_RELEASED,
                    _("%s was already run and its saved values were freed: specify "
@@ -99,16 +100,19 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
       const char *role;
       gsize role_len;
 
+      /* A flat sum's leaves are far apart in memory: ask ahead. */
+      if (i + 16 < n_edges && edges[i + 16].leaf != NULL)
+        afn_variable_prefetch (edges[i + 16].leaf);
+      if (i + 8 < n_edges && edges[i + 8].leaf != NULL)
+        afn_variable_prefetch_data (edges[i + 8].leaf);
       if (input == NULL)
         continue;
       role = afn_variable_role_text (input);
       role_len = strlen (role);
       for (guint j = 0; j < incoming->len; j++)
         emit (emit_data, i,
-              afn_variable_new_take (AFN_TYPE_VARIABLE,
-                                     afn_feedback_text (role, role_len, g_ptr_array_index (texts, j),
-                                                        g_array_index (lengths, gsize, j)),
-                                     afn_feedback_role (role, role_len), FALSE));
+              afn_feedback_grad (role, role_len, g_ptr_array_index (texts, j),
+                                 g_array_index (lengths, gsize, j)));
     }
   return TRUE;
 }
@@ -134,6 +138,7 @@ static void
 afn_combine_backward_release_saved (AfnNode *node)
 {
   g_clear_pointer (&AFN_COMBINE_BACKWARD (node)->inputs, g_ptr_array_unref);
+  AFN_COMBINE_BACKWARD (node)->saved = FALSE;
 }
 
 static void
@@ -181,10 +186,16 @@ afn_combine_backward_save_inputs (AfnNode *node, AfnVariable **inputs, guint n_i
   const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
 
   g_assert (n_edges == n_inputs);
-  self->inputs = g_ptr_array_new_full (n_inputs, free_saved);
-  g_ptr_array_set_size (self->inputs, n_inputs);
+  self->saved = TRUE;
   /* Walks the edges, not the inputs: a leaf is not touched again. */
   for (guint i = 0; i < n_inputs; i++)
     if (edges[i].node != NULL && !afn_node_is_accumulate (edges[i].node))
-      g_ptr_array_index (self->inputs, i) = g_object_ref (inputs[i]);
+      {
+        if (self->inputs == NULL)
+          {
+            self->inputs = g_ptr_array_new_full (n_inputs, free_saved);
+            g_ptr_array_set_size (self->inputs, n_inputs);
+          }
+        g_ptr_array_index (self->inputs, i) = g_object_ref (inputs[i]);
+      }
 }

@@ -28,6 +28,9 @@ typedef struct {
 
 /* The value constructor that shares one block with its bytes (afn-value.c). */
 AfnValue *afn_value_new_str_sized (gsize len, char **buf);
+/* The same with @room bytes after the string's NUL for the caller's use:
+ * they live and die with the value. */
+AfnValue *afn_value_new_str_with_room (gsize len, gsize room, char **buf);
 /* Valid UTF-8 for display: a lone surrogate becomes one U+FFFD, other
  * invalid bytes one each, NUL bytes too when @replace_nul. Transfer full. */
 char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
@@ -39,6 +42,10 @@ char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
  * for gradients. */
 AfnVariable *afn_variable_new_take (GType type, AfnValue *data, char *role,
                                     gboolean requires_grad);
+/* The same with @role (nullable) in @data's own block, e.g. in the room of
+ * afn_value_new_str_with_room(): one allocation per Variable, not two. */
+AfnVariable *afn_variable_new_role_in_data (GType type, AfnValue *data, const char *role,
+                                            gboolean requires_grad);
 /* What afn_node_record() does to an op's output: requires grad, not a leaf,
  * @node as grad_fn. No checks; the variable is new, so no notify. */
 void         afn_variable_attach_grad_fn (AfnVariable *self, AfnNode *node, guint output_nr);
@@ -47,6 +54,10 @@ void         afn_variable_append_grads_internal (AfnVariable *self, AfnVariable 
 /* The same for one gradient whose reference is taken over. */
 void         afn_variable_append_grad_take (AfnVariable *self, AfnVariable *grad);
 AfnScratch  *afn_variable_scratch (AfnVariable *self);
+/* Cache prefetches for loops over many Variables: the Variable itself, and
+ * (once that has arrived) its data and role. */
+void         afn_variable_prefetch (AfnVariable *self);
+void         afn_variable_prefetch_data (AfnVariable *self);
 /* Unchecked accessors for hot loops. */
 AfnValue    *afn_variable_peek_data (AfnVariable *self);
 gboolean     afn_variable_peek_requires_grad (AfnVariable *self);

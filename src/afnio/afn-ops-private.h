@@ -24,10 +24,9 @@ G_DECLARE_FINAL_TYPE (AfnSplitBackward, afn_split_backward, AFN, SPLIT_BACKWARD,
 /* SplitBackward0: saves @input (for its role). */
 AfnNode *afn_split_backward_new (AfnVariable *input);
 
-/* "Here is the combined feedback we got for this specific {role} and other
- * variables: " followed by @tail_len bytes of @tail and nothing else. */
-AfnValue *afn_feedback_text (const char *role, gsize role_len, const char *tail, gsize tail_len);
-/* "feedback to {role}". Transfer full. */
-char     *afn_feedback_role (const char *role, gsize role_len);
+/* A gradient Variable: data "Here is the combined feedback we got for this
+ * specific {role} and other variables: " followed by @tail_len bytes of
+ * @tail, role "feedback to {role}", both in one allocation. Transfer full. */
+AfnVariable *afn_feedback_grad (const char *role, gsize role_len, const char *tail, gsize tail_len);
 
 G_END_DECLS

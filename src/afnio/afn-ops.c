@@ -221,9 +221,7 @@ typedef struct {
   AfnVariable **inputs;
   guint         n;
   AfnValue    **values;
-  const char  **roles;
-  gsize        *role_lengths;
-  gsize         roles_total;
+  GString      *role;    /* the result's role, joined in the same pass */
   gboolean      record;
   GArray       *edges;   /* made in the same pass when grad mode is on */
 } Gathered;
@@ -232,12 +230,15 @@ static void
 gathered_clear (Gathered *g)
 {
   g_free (g->values);
-  g_free (g->roles);
-  g_free (g->role_lengths);
+  if (g->role != NULL)
+    g_string_free (g->role, TRUE);
   g_clear_pointer (&g->edges, g_array_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Gathered, gathered_clear)
+
+/* How many Variables ahead a loop asks for memory. */
+#define PREFETCH_AHEAD 16
 
 static void
 gather (Gathered *g, AfnVariable **inputs, guint n)
@@ -248,9 +249,7 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
   g->inputs = inputs;
   g->n = n;
   g->values = g_new (AfnValue *, n);
-  g->roles = g_new (const char *, n);
-  g->role_lengths = g_new (gsize, n);
-  g->roles_total = n > 0 ? (n - 1) * 5 : 0;
+  g->role = g_string_sized_new (n * 16);
   if (grad_enabled)
     {
       g->edges = afn_edges_new (n);
@@ -258,10 +257,14 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
     }
   for (guint i = 0; i < n; i++)
     {
+      if (i + PREFETCH_AHEAD < n)
+        afn_variable_prefetch (inputs[i + PREFETCH_AHEAD]);
+      if (i + PREFETCH_AHEAD / 2 < n)
+        afn_variable_prefetch_data (inputs[i + PREFETCH_AHEAD / 2]);
       g->values[i] = afn_variable_peek_data (inputs[i]);
-      g->roles[i] = afn_variable_role_text (inputs[i]);
-      g->role_lengths[i] = strlen (g->roles[i]);
-      g->roles_total += g->role_lengths[i];
+      if (i > 0)
+        g_string_append_len (g->role, " and ", 5);
+      g_string_append (g->role, afn_variable_role_text (inputs[i]));
       any_requires_grad |= afn_variable_peek_requires_grad (inputs[i]);
       if (grad_enabled)
         afn_edge_fill (&g_array_index (g->edges, AfnEdge, i), inputs[i]);
@@ -269,20 +272,11 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
   g->record = any_requires_grad && grad_enabled;
 }
 
-/* The result's role: "{x1.role} and {x2.role} and ...". */
+/* The result's role, "{x1.role} and {x2.role} and ...", gathered before. */
 static char *
-joined_roles (const Gathered *g)
+joined_roles (Gathered *g)
 {
-  char *role = g_malloc (g->roles_total + 1);
-  char *p = role;
-
-  for (guint i = 0; i < g->n; i++)
-    {
-      if (i > 0)
-        memcpy (p, " and ", 5), p += 5;
-      memcpy (p, g->roles[i], g->role_lengths[i]), p += g->role_lengths[i];
-    }
-  *p = '\0';
+  char *role = g_string_free (g_steal_pointer (&g->role), FALSE);
   return role;
 }
 
@@ -333,8 +327,12 @@ static gboolean
 all_strings (AfnValue **values, guint n)
 {
   for (guint i = 0; i < n; i++)
-    if (afn_value_kind (values[i]) != AFN_VALUE_STR)
-      return FALSE;
+    {
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
+      if (afn_value_kind (values[i]) != AFN_VALUE_STR)
+        return FALSE;
+    }
   return TRUE;
 }
 
@@ -348,6 +346,8 @@ sum_strings (AfnValue **values, guint n)
 
   for (guint i = 0; i < n; i++)
     {
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
       afn_value_get_str (values[i], &len);
       total += len + 13;
     }
@@ -355,7 +355,11 @@ sum_strings (AfnValue **values, guint n)
   p = text;
   for (guint i = 0; i < n; i++)
     {
-      const char *s = afn_value_get_str (values[i], &len);
+      const char *s;
+
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
+      s = afn_value_get_str (values[i], &len);
       memcpy (p, "<ITEM>", 6), p += 6;
       memcpy (p, s, len), p += len;
       memcpy (p, "</ITEM>", 7), p += 7;

@@ -29,7 +29,7 @@ item_gradient (const char *role, guint n, guint i, AfnVariable *grad)
   g_autofree char *text = NULL;
   gsize len;
   GString *items;
-  AfnValue *data;
+  AfnVariable *grad_var;
 
   text = afn_variable_dup_data_text (grad, &len);
   items = g_string_sized_new (n * 13 + len);
@@ -40,9 +40,9 @@ item_gradient (const char *role, guint n, guint i, AfnVariable *grad)
         g_string_append_len (items, text, len);
       g_string_append (items, "</ITEM>");
     }
-  data = afn_feedback_text (role, strlen (role), items->str, items->len);
+  grad_var = afn_feedback_grad (role, strlen (role), items->str, items->len);
   g_string_free (items, TRUE);
-  return afn_variable_new_take (AFN_TYPE_VARIABLE, data, afn_feedback_role (role, strlen (role)), FALSE);
+  return grad_var;
 }
 
 static GPtrArray *

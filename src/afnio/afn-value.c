@@ -121,7 +121,15 @@ afn_value_new_float (double d)
 AfnValue *
 afn_value_new_str_sized (gsize len, char **buf)
 {
-  AfnValue *self = g_malloc (sizeof (AfnValue) + len + 1);
+  return afn_value_new_str_with_room (len, 0, buf);
+}
+
+/* As afn_value_new_str_sized(), with @room more bytes after the NUL that
+ * belong to the caller (a Variable keeps its role there). */
+AfnValue *
+afn_value_new_str_with_room (gsize len, gsize room, char **buf)
+{
+  AfnValue *self = g_malloc (sizeof (AfnValue) + len + 1 + room);
 
   memset (self, 0, sizeof (AfnValue));
   g_atomic_ref_count_init (&self->ref_count);

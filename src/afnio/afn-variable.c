@@ -19,22 +19,24 @@ typedef struct
   char        *variable_id;
   AfnGradList *grads_model;  /* the GListModel view, made on first use */
   AfnValue    *py_state;
+  AfnValue    *role_block;   /* the former data that the role lives in */
+  AfnNode     *grad_fn;      /* an op's output's history */
+  AfnNode     *accumulate;   /* this leaf's AccumulateGrad, made on first use */
+  guint        output_nr;
 } Extra;
 
 typedef struct
 {
   AfnValue    *data;
   char        *role;
-  AfnNode     *grad_fn;
-  AfnNode     *accumulate;   /* this leaf's AccumulateGrad, made on first use */
   gpointer     grads;        /* the one gradient, or an array when n_grads > 1 */
   Extra       *extra;        /* nullable */
   AfnScratch   scratch;
-  guint        n_grads;
-  guint        output_nr;
+  guint        n_grads : 28;
   guint        requires_grad : 1;
   guint        is_leaf : 1;
   guint        retain_grad : 1;
+  guint        role_in_data : 1; /* role lives in data's block (or role_block) */
 } AfnVariablePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (AfnVariable, afn_variable, G_TYPE_OBJECT)
@@ -56,6 +58,10 @@ enum {
 static GParamSpec *props[N_PROPS];
 
 #define PRIV(self) ((AfnVariablePrivate *) afn_variable_get_instance_private (self))
+/* Leaves and gradients have no history: it lives in Extra. */
+#define GRAD_FN(priv) ((priv)->extra != NULL ? (priv)->extra->grad_fn : NULL)
+#define OUTPUT_NR(priv) ((priv)->extra != NULL ? (priv)->extra->output_nr : 0u)
+#define ACCUMULATE(priv) ((priv)->extra != NULL ? (priv)->extra->accumulate : NULL)
 
 static Extra *
 extra (AfnVariable *self)
@@ -131,16 +137,16 @@ afn_variable_dispose (GObject *object)
 {
   AfnVariablePrivate *priv = PRIV (AFN_VARIABLE (object));
 
-  if (priv->accumulate != NULL)
+  if (ACCUMULATE (priv) != NULL)
     {
-      afn_accumulate_grad_forget_variable (priv->accumulate);
-      g_clear_object (&priv->accumulate);
+      afn_accumulate_grad_forget_variable (priv->extra->accumulate);
+      g_clear_object (&priv->extra->accumulate);
     }
-  if (priv->grad_fn != NULL)
+  if (GRAD_FN (priv) != NULL)
     {
       if (priv->retain_grad)
-        afn_node_remove_retainer (priv->grad_fn, AFN_VARIABLE (object));
-      g_clear_object (&priv->grad_fn);
+        afn_node_remove_retainer (priv->extra->grad_fn, AFN_VARIABLE (object));
+      g_clear_object (&priv->extra->grad_fn);
     }
   if (priv->extra != NULL && priv->extra->grads_model != NULL)
     {
@@ -155,13 +161,16 @@ afn_variable_finalize (GObject *object)
 {
   AfnVariablePrivate *priv = PRIV (AFN_VARIABLE (object));
 
+  if (!priv->role_in_data)
+    g_free (priv->role);
+  priv->role = NULL;
   g_clear_pointer (&priv->data, afn_value_unref);
-  g_clear_pointer (&priv->role, g_free);
   clear_grads (priv);
   if (priv->extra != NULL)
     {
       g_free (priv->extra->variable_id);
       g_clear_pointer (&priv->extra->py_state, afn_value_unref);
+      g_clear_pointer (&priv->extra->role_block, afn_value_unref);
       g_free (priv->extra);
     }
   G_OBJECT_CLASS (afn_variable_parent_class)->finalize (object);
@@ -188,10 +197,10 @@ afn_variable_get_property (GObject *object, guint prop_id, GValue *value, GParam
       g_value_set_boolean (value, priv->is_leaf);
       break;
     case PROP_GRAD_FN:
-      g_value_set_object (value, priv->grad_fn);
+      g_value_set_object (value, GRAD_FN (priv));
       break;
     case PROP_OUTPUT_NR:
-      g_value_set_uint (value, priv->output_nr);
+      g_value_set_uint (value, OUTPUT_NR (priv));
       break;
     case PROP_RETAINS_GRAD:
       g_value_set_boolean (value, priv->retain_grad);
@@ -280,6 +289,29 @@ afn_variable_new_take (GType type, AfnValue *data, char *role, gboolean requires
   priv->role = role;
   priv->requires_grad = !!requires_grad;
   return self;
+}
+
+AfnVariable *
+afn_variable_new_role_in_data (GType type, AfnValue *data, const char *role, gboolean requires_grad)
+{
+  AfnVariable *self = afn_variable_new_take (type, data, (char *) role, requires_grad);
+
+  PRIV (self)->role_in_data = role != NULL;
+  return self;
+}
+
+/* Drops the data, except when the role lives in its block and nothing else
+ * keeps that block: then it is kept (the role stays where it is, so a
+ * pointer from afn_variable_get_role() stays valid as it always did). */
+static void
+drop_data (AfnVariable *self)
+{
+  AfnVariablePrivate *priv = PRIV (self);
+
+  if (priv->role_in_data && (priv->extra == NULL || priv->extra->role_block == NULL))
+    extra (self)->role_block = g_steal_pointer (&priv->data);
+  else
+    g_clear_pointer (&priv->data, afn_value_unref);
 }
 
 /* Data validation ---------------------------------------------------------- */
@@ -421,9 +453,20 @@ afn_variable_new (AfnValue *data, const char *role, gboolean requires_grad, GErr
 AfnVariable *
 afn_variable_new_str (const char *s, const char *role, gboolean requires_grad)
 {
+  gsize len, role_len;
+  char *bytes;
+  AfnValue *data;
+
   g_return_val_if_fail (s != NULL, NULL);
-  return afn_variable_new_take (AFN_TYPE_VARIABLE, afn_value_new_str (s, -1), g_strdup (role),
-                                requires_grad);
+  if (role == NULL)
+    return afn_variable_new_take (AFN_TYPE_VARIABLE, afn_value_new_str (s, -1), NULL, requires_grad);
+  /* The text and the role in one block: one allocation fewer per Variable. */
+  len = strlen (s);
+  role_len = strlen (role);
+  data = afn_value_new_str_with_room (len, role_len + 1, &bytes);
+  memcpy (bytes, s, len);
+  memcpy (bytes + len + 1, role, role_len + 1);
+  return afn_variable_new_role_in_data (AFN_TYPE_VARIABLE, data, bytes + len + 1, requires_grad);
 }
 
 /* A Variable of @type (AFN_TYPE_VARIABLE or a subclass) around @data, kept
@@ -461,7 +504,7 @@ afn_variable_set_data (AfnVariable *self, AfnValue *data, GError **error)
   normalized = afn_variable_normalize_data (data, error);
   if (normalized == NULL)
     return FALSE;
-  g_clear_pointer (&priv->data, afn_value_unref);
+  drop_data (self);
   priv->data = normalized;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_DATA]);
   return TRUE;
@@ -485,9 +528,26 @@ afn_variable_role_text (AfnVariable *self)
 void
 afn_variable_set_role (AfnVariable *self, const char *role)
 {
+  AfnVariablePrivate *priv;
+  char *copy;
+
   g_return_if_fail (AFN_IS_VARIABLE (self));
-  if (set_str (&PRIV (self)->role, role))
-    g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLE]);
+  priv = PRIV (self);
+  if (g_strcmp0 (priv->role, role) == 0)
+    return;
+  /* Copied first: @role may live in the block that goes. */
+  copy = g_strdup (role);
+  if (priv->role_in_data)
+    {
+      /* The old role goes with its block; the new one is a copy of its own. */
+      priv->role_in_data = FALSE;
+      if (priv->extra != NULL)
+        g_clear_pointer (&priv->extra->role_block, afn_value_unref);
+    }
+  else
+    g_free (priv->role);
+  priv->role = copy;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLE]);
 }
 
 gboolean
@@ -508,7 +568,7 @@ set_requires_grad (AfnVariable *self, gboolean requires_grad)
   if (priv->requires_grad == (guint) requires_grad)
     return;
   priv->requires_grad = requires_grad;
-  priv->is_leaf = !requires_grad || priv->grad_fn == NULL;
+  priv->is_leaf = !requires_grad || GRAD_FN (priv) == NULL;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_REQUIRES_GRAD]);
   if ((guint) was_leaf != priv->is_leaf)
     g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IS_LEAF]);
@@ -544,7 +604,7 @@ AfnNode *
 afn_variable_get_grad_fn (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
-  return PRIV (self)->grad_fn;
+  return GRAD_FN (PRIV (self));
 }
 
 static void
@@ -552,12 +612,14 @@ replace_grad_fn (AfnVariable *self, AfnNode *grad_fn, guint output_nr)
 {
   AfnVariablePrivate *priv = PRIV (self);
 
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_remove_retainer (priv->grad_fn, self);
-  g_set_object (&priv->grad_fn, grad_fn);
-  priv->output_nr = output_nr;
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_add_retainer (priv->grad_fn, self);
+  if (GRAD_FN (priv) != NULL && priv->retain_grad)
+    afn_node_remove_retainer (priv->extra->grad_fn, self);
+  if (grad_fn == NULL && output_nr == 0 && priv->extra == NULL)
+    return;
+  g_set_object (&extra (self)->grad_fn, grad_fn);
+  priv->extra->output_nr = output_nr;
+  if (grad_fn != NULL && priv->retain_grad)
+    afn_node_add_retainer (grad_fn, self);
 }
 
 void
@@ -593,14 +655,14 @@ afn_variable_set_grad_fn (AfnVariable *self, AfnNode *grad_fn, guint output_nr, 
     }
   was_leaf = priv->is_leaf;
   g_object_freeze_notify (G_OBJECT (self));
-  if (priv->grad_fn != grad_fn)
+  if (GRAD_FN (priv) != grad_fn)
     {
-      replace_grad_fn (self, grad_fn, priv->output_nr);
+      replace_grad_fn (self, grad_fn, OUTPUT_NR (priv));
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_GRAD_FN]);
     }
-  if (priv->output_nr != output_nr)
+  if (OUTPUT_NR (priv) != output_nr)
     {
-      priv->output_nr = output_nr;
+      extra (self)->output_nr = output_nr;
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_OUTPUT_NR]);
     }
   priv->is_leaf = grad_fn == NULL;
@@ -614,7 +676,7 @@ guint
 afn_variable_get_output_nr (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), 0);
-  return PRIV (self)->output_nr;
+  return OUTPUT_NR (PRIV (self));
 }
 
 gboolean
@@ -827,7 +889,7 @@ afn_variable_copy_ (AfnVariable *self, AfnVariable *src, GError **error)
     }
 
   g_object_freeze_notify (G_OBJECT (self));
-  g_clear_pointer (&PRIV (self)->data, afn_value_unref);
+  drop_data (self);
   PRIV (self)->data = g_steal_pointer (&data);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_DATA]);
   afn_variable_set_role (self, PRIV (src)->role);
@@ -967,8 +1029,8 @@ afn_variable_to_string (AfnVariable *self)
     append_value_truncated (out, priv->data);
   g_string_append (out, ", role=");
   append_truncated (out, afn_variable_role_text (self), strlen (afn_variable_role_text (self)));
-  if (priv->grad_fn != NULL)
-    g_string_append_printf (out, ", grad_fn=%s)", afn_node_get_name (priv->grad_fn));
+  if (GRAD_FN (priv) != NULL)
+    g_string_append_printf (out, ", grad_fn=%s)", afn_node_get_name (GRAD_FN (priv)));
   else
     g_string_append_printf (out, ", requires_grad=%s)", priv->requires_grad ? "True" : "False");
   return finish_display (out);
@@ -1033,11 +1095,11 @@ afn_variable_set_retain_grad_raw (AfnVariable *self, gboolean retain)
   priv = PRIV (self);
   if (priv->retain_grad == (guint) !!retain)
     return;
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_remove_retainer (priv->grad_fn, self);
+  if (GRAD_FN (priv) != NULL && priv->retain_grad)
+    afn_node_remove_retainer (GRAD_FN (priv), self);
   priv->retain_grad = !!retain;
-  if (priv->grad_fn != NULL && priv->retain_grad)
-    afn_node_add_retainer (priv->grad_fn, self);
+  if (GRAD_FN (priv) != NULL && priv->retain_grad)
+    afn_node_add_retainer (GRAD_FN (priv), self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RETAINS_GRAD]);
 }
 
@@ -1049,9 +1111,9 @@ afn_variable_get_accumulate_node (AfnVariable *variable)
 
   g_return_val_if_fail (AFN_IS_VARIABLE (variable), NULL);
   priv = PRIV (variable);
-  if (priv->accumulate == NULL)
-    priv->accumulate = afn_accumulate_grad_new (variable);
-  return priv->accumulate;
+  if (ACCUMULATE (priv) == NULL)
+    extra (variable)->accumulate = afn_accumulate_grad_new (variable);
+  return priv->extra->accumulate;
 }
 
 /* Unchecked access for the engine's hot loops ------------------------- */
@@ -1060,6 +1122,25 @@ AfnScratch *
 afn_variable_scratch (AfnVariable *self)
 {
   return &PRIV (self)->scratch;
+}
+
+/* Loops over 100,000 leaves mostly wait for memory: they ask for the
+ * Variable a few iterations ahead, then for its data block (which also
+ * holds the role of a string Variable). */
+void
+afn_variable_prefetch (AfnVariable *self)
+{
+  __builtin_prefetch (self);
+  __builtin_prefetch (PRIV (self));
+}
+
+void
+afn_variable_prefetch_data (AfnVariable *self)
+{
+  AfnVariablePrivate *priv = PRIV (self);
+
+  __builtin_prefetch (priv->data);
+  __builtin_prefetch (priv->role);
 }
 
 AfnValue *
@@ -1083,17 +1164,17 @@ afn_variable_peek_is_leaf (AfnVariable *self)
 AfnNode *
 afn_variable_peek_grad_fn (AfnVariable *self)
 {
-  return PRIV (self)->grad_fn;
+  return GRAD_FN (PRIV (self));
 }
 
 guint
 afn_variable_peek_output_nr (AfnVariable *self)
 {
-  return PRIV (self)->output_nr;
+  return OUTPUT_NR (PRIV (self));
 }
 
 AfnNode *
 afn_variable_peek_accumulate_node (AfnVariable *self)
 {
-  return PRIV (self)->accumulate;
+  return ACCUMULATE (PRIV (self));
 }

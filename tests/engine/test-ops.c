@@ -207,6 +207,13 @@ test_add_roles_and_grad (void)
   assert_str_data (afn_variable_get_grad (y, 0),
                    "Here is the combined feedback we got for this specific y and other variables: G");
   g_assert_cmpstr (afn_variable_get_role (afn_variable_get_grad (y, 0)), ==, "feedback to y");
+  /* The gradient's role shares its text's block; it outlives new data. */
+  {
+    g_autoptr(AfnValue) other = afn_value_new_str ("other", -1);
+    g_assert_true (afn_variable_set_data (afn_variable_get_grad (y, 0), other, NULL));
+    g_assert_cmpstr (afn_variable_get_role (afn_variable_get_grad (y, 0)), ==, "feedback to y");
+    assert_str_data (afn_variable_get_grad (y, 0), "other");
+  }
 }
 
 /* sum -------------------------------------------------------------------- */

@@ -651,6 +651,54 @@ test_raw_variable (void)
   g_assert_true (afn_variable_retains_grad (v));
 }
 
+/* A string Variable keeps its role in its data's block: the role must
+ * outlive a data change, and survive role changes in any order. */
+static void
+test_role_shares_data_block (void)
+{
+  g_autoptr(AfnVariable) v = afn_variable_new_str ("abc", "input", FALSE);
+  g_autoptr(AfnVariable) none = afn_variable_new_str ("abc", NULL, FALSE);
+  g_autoptr(AfnValue) text = afn_value_new_str ("xyz", -1);
+  g_autoptr(AfnValue) other = afn_value_new_str ("uvw", -1);
+  const char *role = afn_variable_get_role (v);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (afn_variable_set_data (v, text, &error));
+  g_assert_no_error (error);
+  /* The pointer handed out before stays valid, as with a role of its own. */
+  g_assert_cmpstr (role, ==, "input");
+  g_assert_true (afn_variable_get_role (v) == role);
+  g_assert_true (afn_variable_set_data (v, other, &error));
+  g_assert_cmpstr (afn_variable_get_role (v), ==, "input");
+  g_assert_cmpstr (afn_value_get_str (afn_variable_get_data (v), NULL), ==, "uvw");
+  afn_variable_set_role (v, "input");
+  g_assert_true (afn_variable_get_role (v) == role);
+  afn_variable_set_role (v, NULL);
+  g_assert_null (afn_variable_get_role (v));
+  afn_variable_set_role (v, "again");
+  g_assert_cmpstr (afn_variable_get_role (v), ==, "again");
+
+  g_assert_null (afn_variable_get_role (none));
+  afn_variable_set_role (none, "late");
+  g_assert_cmpstr (afn_variable_get_role (none), ==, "late");
+  g_assert_cmpstr (afn_value_get_str (afn_variable_get_data (none), NULL), ==, "abc");
+}
+
+/* The role may change before the data does, too. */
+static void
+test_role_changed_then_data (void)
+{
+  g_autoptr(AfnVariable) v = afn_variable_new_str ("abc", "input", TRUE);
+  g_autoptr(AfnValue) text = afn_value_new_str ("xyz", -1);
+  g_autoptr(GError) error = NULL;
+
+  afn_variable_set_role (v, "renamed");
+  g_assert_true (afn_variable_set_data (v, text, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (afn_variable_get_role (v), ==, "renamed");
+  g_assert_cmpstr (afn_value_get_str (afn_variable_get_data (v), NULL), ==, "xyz");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -660,6 +708,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/variable/data-tuple", test_data_tuple_becomes_list);
   g_test_add_func ("/engine/variable/data-refused", test_data_refused);
   g_test_add_func ("/engine/variable/set-data", test_set_data);
+  g_test_add_func ("/engine/variable/role-shares-data-block", test_role_shares_data_block);
+  g_test_add_func ("/engine/variable/role-changed-then-data", test_role_changed_then_data);
   g_test_add_func ("/engine/variable/print-scalars", test_print_scalars);
   g_test_add_func ("/engine/variable/print-truncation", test_print_truncation);
   g_test_add_func ("/engine/variable/print-lists", test_print_lists);
