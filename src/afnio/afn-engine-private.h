@@ -28,6 +28,9 @@ typedef struct {
 
 /* The value constructor that shares one block with its bytes (afn-value.c). */
 AfnValue *afn_value_new_str_sized (gsize len, char **buf);
+/* How many references @self has: the .hf reader proves with it that a
+ * value is held by nothing else. */
+guint     afn_value_peek_ref_count (const AfnValue *self);
 /* Valid UTF-8 for display: a lone surrogate becomes one U+FFFD, other
  * invalid bytes one each, NUL bytes too when @replace_nul. Transfer full. */
 char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
