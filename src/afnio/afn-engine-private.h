@@ -31,6 +31,9 @@ AfnValue *afn_value_new_str_sized (gsize len, char **buf);
 /* The same with @room bytes after the string's NUL for the caller's use:
  * they live and die with the value. */
 AfnValue *afn_value_new_str_with_room (gsize len, gsize room, char **buf);
+/* How many references @self has: the .hf reader proves with it that a
+ * value is held by nothing else. */
+guint     afn_value_peek_ref_count (const AfnValue *self);
 /* Valid UTF-8 for display: a lone surrogate becomes one U+FFFD, other
  * invalid bytes one each, NUL bytes too when @replace_nul. Transfer full. */
 char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);

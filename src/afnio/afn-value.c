@@ -287,6 +287,13 @@ value_clear (AfnValue *self)
     }
 }
 
+guint
+afn_value_peek_ref_count (const AfnValue *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return (guint) g_atomic_int_get ((gint *) &self->ref_count);
+}
+
 void
 afn_value_unref (AfnValue *self)
 {

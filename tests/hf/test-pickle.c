@@ -225,6 +225,48 @@ test_batching (void)
 }
 
 /* Objects made in this process have no py_state: the canonical __dict__. */
+static AfnVariable *
+item_variable (AfnValue *list, guint i)
+{
+  return afn_value_get_object (afn_value_get_item (list, i));
+}
+
+/* A Variable whose __dict__ the writer would write from the Variable alone
+ * keeps no copy of it; one whose key object is also used elsewhere keeps
+ * it, and both re-save byte for byte. */
+static void
+test_canonical_state (void)
+{
+  g_autoptr(AfnVariable) a = afn_variable_new_str ("Hello", "first", TRUE);
+  g_autoptr(AfnVariable) g = afn_variable_new_str ("better", "grad", FALSE);
+  g_autoptr(AfnVariable) c = afn_variable_new_str ("World", "second", FALSE);
+  g_autoptr(AfnValue) list = afn_value_new_list ();
+  g_autoptr(AfnValue) back = NULL, back2 = NULL;
+  g_autoptr(GBytes) b = NULL, again = NULL, b2 = NULL, again2 = NULL;
+
+  g_assert_true (afn_variable_append_grad (a, g, NULL));
+  afn_value_append_take (list, afn_value_new_object (a));
+  afn_value_append_take (list, afn_value_new_object (c));
+  b = dumps_ok (list);
+  back = loads_ok (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+  g_assert_null (afn_variable_get_py_state (item_variable (back, 0)));
+  g_assert_null (afn_variable_get_py_state (item_variable (back, 1)));
+  g_assert_null (afn_variable_get_py_state (afn_variable_get_grad (item_variable (back, 0), 0)));
+  g_assert_cmpstr (afn_variable_get_role (item_variable (back, 1)), ==, "second");
+  again = dumps_ok (back);
+  g_assert_true (g_bytes_equal (b, again));
+
+  /* The key "role" itself, fetched again as a list item. */
+  afn_value_append_take (list, afn_value_ref (hf_var_key_value (HF_VKEY_ROLE)));
+  b2 = dumps_ok (list);
+  back2 = loads_ok (g_bytes_get_data (b2, NULL), g_bytes_get_size (b2));
+  g_assert_cmpuint (afn_value_n_items (afn_variable_get_py_state (item_variable (back2, 0))), ==, 13);
+  g_assert_true (afn_value_get_item (back2, 2) ==
+                 afn_value_get_key (afn_variable_get_py_state (item_variable (back2, 1)), HF_VKEY_ROLE));
+  again2 = dumps_ok (back2);
+  g_assert_true (g_bytes_equal (b2, again2));
+}
+
 static void
 test_engine_objects (void)
 {
@@ -487,6 +529,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hf/pickle/limits", test_limits);
   g_test_add_func ("/hf/pickle/batching", test_batching);
   g_test_add_func ("/hf/pickle/engine-objects", test_engine_objects);
+  g_test_add_func ("/hf/pickle/canonical-state", test_canonical_state);
   g_test_add_func ("/hf/container/errors", test_container);
   g_test_add_func ("/hf/container/inflate-limit", test_inflate_limit);
   g_test_add_func ("/hf/container/members-kept", test_members_kept);

@@ -6,6 +6,7 @@
 
 #include "afn-hf-private.h"
 #include "afn-variable-private.h"
+#include "afn-engine-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -293,9 +294,96 @@ hf_key_cache_clear (HfKeyCache *cache)
     g_clear_pointer (&cache->key[i], afn_value_unref);
 }
 
+static gboolean
+is_bool (AfnValue *v, gboolean b)
+{
+  return afn_value_kind (v) == AFN_VALUE_BOOL && afn_value_get_bool (v) == b;
+}
+
+/* A fresh string equal to @s that nothing else holds: the writer, which
+ * writes @s as a fresh string, writes the same bytes. */
+static gboolean
+lone_str (AfnValue *v, const char *s)
+{
+  gsize len;
+  const char *t;
+
+  if (s == NULL || afn_value_kind (v) != AFN_VALUE_STR || afn_value_peek_ref_count (v) != 1)
+    return FALSE;
+  t = afn_value_get_str (v, &len);
+  return strlen (s) == len && memcmp (s, t, len) == 0;
+}
+
+static gboolean
+lone_grads (AfnValue *v, AfnVariable *variable)
+{
+  guint n = afn_variable_n_grads (variable);
+
+  if (afn_value_kind (v) != AFN_VALUE_LIST || afn_value_peek_ref_count (v) != 1 || afn_value_n_items (v) != n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (afn_value_get_object (afn_value_get_item (v, i)) != (gpointer) afn_variable_get_grad (variable, i))
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether @state (its 13 values in @slot, in the standard order) is what
+ * the writer writes for @variable without a py_state, and no part of it
+ * whose identity the writer could not reproduce is held by anything else
+ * (the caller's reader keeps in its memo only what the pickle fetches
+ * again, so a reference count of one proves it). */
+static gboolean
+state_is_canonical (AfnVariable *variable, AfnValue *state, AfnValue **slot)
+{
+  AfnNode *fn = afn_variable_peek_grad_fn (variable);
+  AfnValue *grad_fn = slot[HF_VKEY_GRAD_FN];
+  AfnValue *nr = slot[HF_VKEY_OUTPUT_NR];
+
+  return afn_value_peek_ref_count (state) == 1 &&
+         afn_value_kind (slot[HF_VKEY_VARIABLE_ID]) == AFN_VALUE_NONE &&
+         afn_variable_get_variable_id (variable) == NULL &&
+         is_bool (slot[HF_VKEY_INITIALIZED], FALSE) &&
+         afn_value_kind (slot[HF_VKEY_PENDING_GRAD_FN_ID]) == AFN_VALUE_NONE &&
+         is_bool (slot[HF_VKEY_PENDING_GRAD], FALSE) &&
+         is_bool (slot[HF_VKEY_PENDING_DATA], FALSE) &&
+         slot[HF_VKEY_DATA] == afn_variable_peek_data (variable) &&
+         lone_str (slot[HF_VKEY_ROLE], afn_variable_get_role (variable)) &&
+         is_bool (slot[HF_VKEY_REQUIRES_GRAD], afn_variable_peek_requires_grad (variable)) &&
+         is_bool (slot[HF_VKEY_RETAIN_GRAD], afn_variable_retains_grad (variable)) &&
+         lone_grads (slot[HF_VKEY_GRAD], variable) &&
+         afn_value_kind (nr) == AFN_VALUE_INT && afn_value_get_int (nr) == afn_variable_peek_output_nr (variable) &&
+         ((fn == NULL && afn_value_kind (grad_fn) == AFN_VALUE_NONE) ||
+          (fn != NULL && afn_value_kind (grad_fn) == AFN_VALUE_OBJECT && afn_value_get_object (grad_fn) == (gpointer) fn)) &&
+         is_bool (slot[HF_VKEY_IS_LEAF], afn_variable_peek_is_leaf (variable));
+}
+
+/* The canonical keys must be the same objects in every dict that drops
+ * its py_state: the first such dict names them in @canon_keys. */
+static gboolean
+canon_keys_match (AfnValue *state, AfnValue **canon_keys)
+{
+  if (canon_keys[0] == NULL)
+    {
+      for (guint i = 0; i < HF_N_VKEYS; i++)
+        canon_keys[i] = afn_value_ref (afn_value_get_key (state, i));
+      return TRUE;
+    }
+  for (guint i = 0; i < HF_N_VKEYS; i++)
+    if (afn_value_get_key (state, i) != canon_keys[i])
+      return FALSE;
+  return TRUE;
+}
+
 AfnValue *
 hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **error)
 {
+  return hf_build_variable_full (type, state, cache, NULL, error);
+}
+
+AfnValue *
+hf_build_variable_full (GType type, AfnValue *state, HfKeyCache *cache, AfnValue **canon_keys, GError **error)
+{
+  gboolean in_order;
   AfnValue *slot[HF_N_VKEYS] = { NULL, };
   g_autoptr(AfnValue) none = NULL;
   g_autoptr(AfnVariable) variable = NULL;
@@ -303,6 +391,7 @@ hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **erro
 
   if (afn_value_kind (state) != AFN_VALUE_DICT)
     return check_state (state, "Variable", error), NULL;
+  in_order = afn_value_n_items (state) == HF_N_VKEYS;
   for (guint i = 0, n = afn_value_n_items (state); i < n; i++)
     {
       AfnValue *key = afn_value_get_key (state, i);
@@ -314,6 +403,7 @@ hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **erro
       k = hf_key_cache_var_key (cache, i, key);
       if (k != HF_VKEY_OTHER)
         slot[k] = afn_value_get_item (state, i);
+      in_order = in_order && k == i;
     }
 
   data = slot[HF_VKEY_DATA];
@@ -344,7 +434,9 @@ hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **erro
   if (grads != NULL && afn_value_kind (grads) == AFN_VALUE_LIST && all_variables (grads))
     for (guint i = 0, n = afn_value_n_items (grads); i < n; i++)
       afn_variable_append_grad (variable, afn_value_get_object (afn_value_get_item (grads, i)), NULL);
-  afn_variable_set_py_state (variable, state);
+  if (canon_keys == NULL || !in_order || !state_is_canonical (variable, state, slot) ||
+      !canon_keys_match (state, canon_keys))
+    afn_variable_set_py_state (variable, state);
   return afn_value_new_object (variable);
 }
 

@@ -81,6 +81,11 @@ void        hf_key_cache_clear (HfKeyCache *cache);
  * The state is kept as the object's py_state. @cache may be NULL.
  * Transfer full. */
 AfnValue   *hf_build_variable (GType type, AfnValue *state, HfKeyCache *cache, GError **error);
+/* The same; with @canon_keys (HF_N_VKEYS slots, NULL until the first
+ * use, references owned by the caller), a state that the writer would
+ * reproduce byte for byte from the Variable alone is not kept at all. */
+AfnValue   *hf_build_variable_full (GType type, AfnValue *state, HfKeyCache *cache,
+                                    AfnValue **canon_keys, GError **error);
 AfnValue   *hf_build_node (AfnValue *state, GError **error);
 
 /* Python truthiness of a stored flag. */

@@ -108,8 +108,19 @@ afn_hf_document_add_member (AfnHfDocument *self, const char *name, GBytes *data)
 
 /* --- Bytes ----------------------------------------------------------------- */
 
+static AfnHfDocument *load_take (GBytes *bytes, const AfnHfLimits *limits, GError **error);
+
 AfnHfDocument *
 afn_hf_document_load_bytes (GBytes *bytes, const AfnHfLimits *limits, GError **error)
+{
+  g_return_val_if_fail (bytes != NULL, NULL);
+  return load_take (g_bytes_ref (bytes), limits, error);
+}
+
+/* Takes @bytes, and lets go of the archive once its members are out: a
+ * file's compressed bytes need not stay in memory while objects are made. */
+static AfnHfDocument *
+load_take (GBytes *bytes, const AfnHfLimits *limits, GError **error)
 {
   AfnHfLimits defaults;
   g_autoptr(GBytes) pkl = NULL;
@@ -121,14 +132,14 @@ afn_hf_document_load_bytes (GBytes *bytes, const AfnHfLimits *limits, GError **e
   const guint8 *p;
   int protocol = 0;
 
-  g_return_val_if_fail (bytes != NULL, NULL);
   if (limits == NULL)
     {
       afn_hf_limits_init (&defaults);
       limits = &defaults;
     }
   if (!hf_zip_read (bytes, limits, &pkl, &names, &data, error))
-    return NULL;
+    return g_bytes_unref (bytes), NULL;
+  g_bytes_unref (bytes);
   p = g_bytes_get_data (pkl, &len);
   value = afn_pickle_loads (p, len, limits, &protocol, error);
   if (value == NULL)
@@ -188,7 +199,7 @@ afn_hf_document_load (GFile *file, const AfnHfLimits *limits, GCancellable *canc
   bytes = read_file (file, limits->max_inflated, cancellable, error);
   if (bytes == NULL || g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-  return afn_hf_document_load_bytes (bytes, limits, error);
+  return load_take (g_steal_pointer (&bytes), limits, error);
 }
 
 gboolean

@@ -11,6 +11,7 @@
 
 #include "afn-hf-private.h"
 #include "afn-variable-private.h"
+#include "afn-engine-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <stdlib.h>
@@ -56,6 +57,11 @@ typedef struct {
   AfnValue     *known_keys[HF_KEY_CACHE_SIZE]; /* a key sequence known to be distinct */
   guint         n_known_keys;
   HfKeyCache    key_cache;
+  /* From the prescan: which memo indices are ever fetched, one bit each;
+   * NULL keeps everything (and every py_state). */
+  guint8       *fetched;
+  gsize         fetched_len;
+  AfnValue     *canon_keys[HF_N_VKEYS];
   GError      **error;
 } Reader;
 
@@ -242,6 +248,11 @@ memo_put (Reader *r, guint64 index)
       memset (r->memo + r->memo_alloc, 0, (n - r->memo_alloc) * sizeof (AfnValue *));
       r->memo_alloc = n;
     }
+  /* What is never fetched again needs no reference: then a count of one
+   * proves a value is held by its container alone. */
+  if (r->fetched != NULL && (index >= r->fetched_len * 8 || !(r->fetched[index / 8] & (1u << (index % 8)))) &&
+      !is_placeholder (r, top))
+    return TRUE;
   if (r->memo[index] != NULL)
     afn_value_unref (r->memo[index]);
   else
@@ -994,8 +1005,8 @@ finish_pending (Reader *r, AfnValue *placeholder, AfnValue *state)
   if (p.cls == HF_GLOBAL_NODE)
     real = hf_build_node (state, r->error);
   else
-    real = hf_build_variable (p.cls == HF_GLOBAL_PARAMETER ? AFN_TYPE_PARAMETER : AFN_TYPE_VARIABLE,
-                              state, &r->key_cache, r->error);
+    real = hf_build_variable_full (p.cls == HF_GLOBAL_PARAMETER ? AFN_TYPE_PARAMETER : AFN_TYPE_VARIABLE,
+                                   state, &r->key_cache, r->fetched != NULL ? r->canon_keys : NULL, r->error);
   if (real == NULL)
     return FALSE;
   g_array_remove_index (r->pending, i - 1);
@@ -1487,16 +1498,174 @@ reader_clear (Reader *r)
   hf_key_cache_clear (&r->key_cache);
 }
 
+/* --- Prescan: which memo entries are fetched again ---------------------------- */
+
+enum { PUT_NOT_SCALAR = 1, FETCHED = 2 };
+
+static gboolean
+skip_line (const guint8 *data, gsize len, gsize *pos)
+{
+  const guint8 *nl = memchr (data + *pos, '\n', len - *pos);
+  if (nl == NULL)
+    return FALSE;
+  *pos = nl - data + 1;
+  return TRUE;
+}
+
+static gboolean
+note (GByteArray *flags, guint64 index, guint max_memo, guint8 flag)
+{
+  if (index >= max_memo)
+    return FALSE;
+  if (index >= flags->len)
+    {
+      guint old = flags->len;
+      g_byte_array_set_size (flags, (guint) index + 1);
+      memset (flags->data + old, 0, flags->len - old);
+    }
+  flags->data[index] |= flag;
+  return TRUE;
+}
+
+/* A walk over the opcodes of a binary pickle, without building anything:
+ * a bitmap of the memo indices that a GET fetches, or NULL when the pickle
+ * uses anything this walk does not follow, fetches a container or object
+ * again (a shared graph is checked through the py_states), or is bad (the
+ * real pass says why). */
+static guint8 *
+prescan (const guint8 *data, gsize len, guint max_memo, gsize *n_bytes)
+{
+  g_autoptr(GByteArray) flags = g_byte_array_new ();
+  gsize pos = 0;
+  gboolean scalar = FALSE;
+  guint8 *bits;
+
+  while (pos < len)
+    {
+      guint8 op = data[pos++];
+      gsize avail = len - pos;
+      guint64 n = 0, index;
+      gboolean was_scalar = scalar;
+
+      scalar = FALSE;
+      switch (op)
+        {
+        case '.':
+          goto done;
+        case 'N': case 0x88: case 0x89:
+          scalar = TRUE;
+          break;
+        case ']': case '}': case ')': case 0x85: case 0x86: case 0x87: case 'a': case 's':
+        case '0': case 'b': case 'R': case 0x81: case 0x93: case 'o':
+        case '(': case 'e': case 'u': case 't': case 'l': case 'd': case '1':
+          break;
+        case 0x80: n = 1; break;
+        case 0x95: n = 8; break;
+        case 'K': n = 1; scalar = TRUE; break;
+        case 'M': n = 2; scalar = TRUE; break;
+        case 'J': n = 4; scalar = TRUE; break;
+        case 'G': n = 8; scalar = TRUE; break;
+        case 0x8a: case 0x8c:
+          if (avail < 1)
+            return NULL;
+          n = 1 + (guint64) data[pos];
+          scalar = TRUE;
+          break;
+        case 0x8b: case 'X':
+          if (avail < 4)
+            return NULL;
+          n = 4 + (guint64) (data[pos] | data[pos + 1] << 8 | data[pos + 2] << 16 | (guint32) data[pos + 3] << 24);
+          scalar = TRUE;
+          break;
+        case 'c':
+          if (!skip_line (data, len, &pos) || !skip_line (data, len, &pos))
+            return NULL;
+          scalar = TRUE;
+          break;
+        case 'h': case 'q':
+          if (avail < 1)
+            return NULL;
+          index = data[pos];
+          n = 1;
+          if (!note (flags, index, max_memo, op == 'h' ? FETCHED : was_scalar ? 0 : PUT_NOT_SCALAR))
+            return NULL;
+          scalar = op == 'q' && was_scalar;
+          break;
+        case 'j': case 'r':
+          if (avail < 4)
+            return NULL;
+          index = data[pos] | data[pos + 1] << 8 | data[pos + 2] << 16 | (guint32) data[pos + 3] << 24;
+          n = 4;
+          if (!note (flags, index, max_memo, op == 'j' ? FETCHED : was_scalar ? 0 : PUT_NOT_SCALAR))
+            return NULL;
+          scalar = op == 'r' && was_scalar;
+          break;
+        default:
+          return NULL;
+        }
+      if (n > len - pos)
+        return NULL;
+      pos += n;
+    }
+  return NULL;
+
+done:
+  *n_bytes = (flags->len + 7) / 8;
+  bits = g_malloc0 (MAX (*n_bytes, 1));
+  for (guint i = 0; i < flags->len; i++)
+    {
+      if (flags->data[i] == (FETCHED | PUT_NOT_SCALAR))
+        return g_free (bits), NULL;
+      if (flags->data[i] & FETCHED)
+        bits[i / 8] |= 1u << (i % 8);
+    }
+  return bits;
+}
+
+/* Whether the py_states dropped on the way can stay dropped: the keys the
+ * writer will write afresh must be held by nothing else now. */
+static gboolean
+drops_hold (Reader *r)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < HF_N_VKEYS; i++)
+    if (r->canon_keys[i] != NULL)
+      {
+        ok = ok && afn_value_peek_ref_count (r->canon_keys[i]) == 1;
+        g_clear_pointer (&r->canon_keys[i], afn_value_unref);
+      }
+  return ok;
+}
+
+static AfnValue *loads_pass (const guint8 *data, gsize len, const AfnHfLimits *limits,
+                             gboolean drop, int *protocol, gboolean *again, GError **error);
+
 AfnValue *
 afn_pickle_loads (const guint8 *data, gsize len, const AfnHfLimits *limits,
                   int *protocol, GError **error)
 {
-  Reader r = { 0, };
-  gboolean stop = FALSE, ok = TRUE;
-  AfnValue *result = NULL;
+  gboolean again = FALSE;
+  AfnValue *result;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  result = loads_pass (data, len, limits, TRUE, protocol, &again, error);
+  if (!again)
+    return result;
+  /* Rare: a key object is shared with something else; keep every state. */
+  g_clear_pointer (&result, afn_value_unref);
+  return loads_pass (data, len, limits, FALSE, protocol, &again, error);
+}
+
+static AfnValue *
+loads_pass (const guint8 *data, gsize len, const AfnHfLimits *limits,
+            gboolean drop, int *protocol, gboolean *again, GError **error)
+{
+  Reader r = { 0, };
+  gboolean stop = FALSE, ok = TRUE;
+  AfnValue *result = NULL;
 
   r.data = data;
   r.len = len;
@@ -1512,6 +1681,8 @@ afn_pickle_loads (const guint8 *data, gsize len, const AfnHfLimits *limits,
   r.false_ = afn_value_new_bool (FALSE);
   r.empty_tuple = afn_value_new_tuple ();
   r.dict_index = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) afn_value_unref, index_free_cb);
+  if (drop)
+    r.fetched = prescan (data, len, r.limits.max_memo, &r.fetched_len);
 
   if (len == 0)
     ok = FAIL (&r, AFN_HF_ERROR_TRUNCATED, _("The pickle is empty"));
@@ -1535,5 +1706,7 @@ afn_pickle_loads (const guint8 *data, gsize len, const AfnHfLimits *limits,
         *protocol = r.protocol;
     }
   reader_clear (&r);
+  g_free (r.fetched);
+  *again = !drops_hold (&r) && result != NULL;
   return result;
 }
