@@ -184,7 +184,7 @@ tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
       b->done = TRUE;
       return G_SOURCE_REMOVE;
     }
-  if (t < 1 / 3.0)
+  if (t < 1 / 3.0 || g_getenv ("AFS_BENCH_PAN_ONLY"))
     zoom = 1.0;
   else if (t < 2 / 3.0)
     zoom = 1.0 - (t - 1 / 3.0) * 3 * 0.93;
