@@ -323,7 +323,6 @@ draw_wires (AfsCanvas *self, GtkSnapshot *snapshot, const graphene_rect_t *view,
         draw_overview_wire (self, snapshot, color, x1, y1, x2, y2, w);
       else
         draw_wire (snapshot, color, x1, y1, x2, y2, w);
-      self->links_drawn++;
     }
 }
 
@@ -589,7 +588,6 @@ draw_scene (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
   query = view;
   graphene_rect_inset (&query, -PORT_RADIUS * 2, -PORT_RADIUS * 2);
   visible = afs_canvas_index_query (self, &query);
-  self->nodes_drawn += visible->len;
 
   if (overview)
     {
@@ -678,12 +676,18 @@ settle_cb (gpointer data)
 void
 afs_canvas_view_moved (AfsCanvas *self, gboolean zoomed)
 {
-  if (zoomed)
+  gint64 now = g_get_monotonic_time ();
+
+  /* A single zoom step (a key, fit) is drawn sharp at once; only a zoom
+   * that keeps changing (scrolling, pinching) uses the scaled levels. */
+  if (zoomed && now - self->last_zoom_us < SETTLE_MS * 1000)
     {
       self->zoom_settled = FALSE;
       g_clear_handle_id (&self->settle_id, g_source_remove);
       self->settle_id = g_timeout_add (SETTLE_MS, settle_cb, self);
     }
+  if (zoomed)
+    self->last_zoom_us = now;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -728,7 +732,8 @@ render_tile (AfsCanvas *self, double level, int tx, int ty)
   self->zoom = zoom, self->ox = ox, self->oy = oy;
   node = gtk_snapshot_free_to_node (snapshot);
 
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, size, size);
+  /* Opaque (the background is drawn first): painting it is a plain copy. */
+  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, size, size);
   cr = cairo_create (surface);
   cairo_scale (cr, scale, scale);
   if (node)
@@ -805,10 +810,15 @@ paint_tile (AfsCanvas *self, cairo_t *cr, Tile *tile)
   cairo_scale (cr, s, s);
   cairo_set_source_surface (cr, tile->surface, 0, 0);
   /* Scaled only for a moment while zooming: bilinear is enough (cairo's
-   * default for shrinking is a far slower convolution). */
+   * default for shrinking is a far slower convolution), padded so that
+   * neighbouring tiles meet without a seam. */
   if (s != 1.0)
-    cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_BILINEAR);
-  cairo_paint (cr);
+    {
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_BILINEAR);
+      cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+    }
+  cairo_rectangle (cr, 0, 0, TILE_SIZE * self->tiles_scale, TILE_SIZE * self->tiles_scale);
+  cairo_fill (cr);
   cairo_restore (cr);
 }
 
@@ -897,6 +907,30 @@ snapshot_cached (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
   evict_tiles (self);
 }
 
+/* What the frame shows, for tests and the benchmark: the nodes and wires
+ * in view, whether drawn afresh or from the cache. */
+static void
+count_shown (AfsCanvas *self, int w, int h)
+{
+  graphene_rect_t view = GRAPHENE_RECT_INIT (self->ox, self->oy, w / self->zoom, h / self->zoom);
+  graphene_rect_t query = view;
+  g_autoptr(GPtrArray) visible = NULL;
+  GArray *lvs = afs_canvas_get_link_views (self);
+
+  graphene_rect_inset (&query, -PORT_RADIUS * 2, -PORT_RADIUS * 2);
+  visible = afs_canvas_index_query (self, &query);
+  self->nodes_drawn = visible->len;
+  self->links_drawn = 0;
+  for (guint i = 0; i < lvs->len; i++)
+    {
+      double x1, y1, x2, y2;
+
+      afs_canvas_link_view_ends (&g_array_index (lvs, LinkView, i), &x1, &y1, &x2, &y2);
+      if (wire_visible (x1, y1, x2, y2, &view))
+        self->links_drawn++;
+    }
+}
+
 /* A running node's spinner turns every frame, and nodes being dragged move
  * every frame: then the scene is drawn directly. */
 static gboolean
@@ -929,6 +963,8 @@ afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   else
     snapshot_cached (self, snapshot, w, h);
+  if (self->document)
+    count_shown (self, w, h);
   /* The wire being dragged goes over the nodes. */
   if (self->drag == DRAG_WIRE)
     {

@@ -752,6 +752,13 @@ afs_canvas_get_draw_stats (AfsCanvas *self, guint *nodes_drawn, guint *links_dra
   *links_drawn = self->links_drawn;
 }
 
+void
+afs_canvas_get_cache_stats (AfsCanvas *self, guint *tiles_drawn, guint *tiles_cached)
+{
+  *tiles_drawn = self->tiles_rendered;
+  *tiles_cached = self->tiles ? self->tiles->len : 0;
+}
+
 const Palette *
 afs_canvas_get_palette (AfsCanvas *self)
 {

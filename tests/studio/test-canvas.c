@@ -265,6 +265,59 @@ test_culling (Fixture *f, gconstpointer data)
   }
 }
 
+static gboolean
+textures_equal (GdkTexture *a, GdkTexture *b)
+{
+  int w = gdk_texture_get_width (a), h = gdk_texture_get_height (a);
+  g_autofree guchar *da = g_malloc ((gsize) w * h * 4);
+  g_autofree guchar *db = g_malloc ((gsize) w * h * 4);
+
+  if (w != gdk_texture_get_width (b) || h != gdk_texture_get_height (b))
+    return FALSE;
+  gdk_texture_download (a, da, w * 4);
+  gdk_texture_download (b, db, w * 4);
+  return memcmp (da, db, (gsize) w * h * 4) == 0;
+}
+
+/* The scene cache: a pan reuses the drawn tiles and shows exactly what
+ * drawing afresh showed; any change to the picture (here the selection)
+ * drops them. */
+static void
+test_scene_cache (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GdkTexture) first = NULL;
+  g_autoptr(GdkTexture) back = NULL;
+  g_autoptr(GdkTexture) selected = NULL;
+  g_autoptr(GdkTexture) unselected = NULL;
+  g_autoptr(GdkTexture) panned = NULL;
+  guint drawn, cached, id;
+
+  build_demo (f->doc);
+  afs_canvas_zoom_at (f->canvas, 1.0, 0, 0);
+  afs_canvas_center_on (f->canvas, 450, 250);
+  first = render_widget (GTK_WIDGET (f->canvas));
+  afs_canvas_get_cache_stats (f->canvas, &drawn, &cached);
+  g_assert_cmpuint (drawn, >, 0);
+  g_assert_cmpuint (cached, >=, drawn);
+
+  afs_canvas_pan (f->canvas, 37, 23);
+  panned = render_widget (GTK_WIDGET (f->canvas));
+  g_assert_false (textures_equal (first, panned));
+  afs_canvas_pan (f->canvas, -37, -23);
+  back = render_widget (GTK_WIDGET (f->canvas));
+  g_assert_true (textures_equal (first, back));
+
+  id = afs_graph_node_get_id (afs_document_get_nodes (f->doc)->pdata[2]);
+  afs_canvas_select_nodes (f->canvas, &id, 1, FALSE);
+  selected = render_widget (GTK_WIDGET (f->canvas));
+  afs_canvas_get_cache_stats (f->canvas, &drawn, &cached);
+  g_assert_cmpuint (drawn, >, 0);
+  g_assert_false (textures_equal (first, selected));
+  afs_canvas_select_nodes (f->canvas, NULL, 0, FALSE);
+  unselected = render_widget (GTK_WIDGET (f->canvas));
+  g_assert_true (textures_equal (first, unselected));
+}
+
 static void
 test_selection_and_accessible (Fixture *f, gconstpointer data)
 {
@@ -350,6 +403,7 @@ main (int argc, char **argv)
   ADD ("node-search-filter", test_node_search_filter);
   ADD ("screenshot", test_screenshot);
   ADD ("culling", test_culling);
+  ADD ("scene-cache", test_scene_cache);
   ADD ("selection-accessible", test_selection_and_accessible);
   ADD ("zoom-around-point", test_zoom_around_point);
   ADD ("clipboard-across-windows", test_clipboard_across_windows);
