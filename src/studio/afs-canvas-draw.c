@@ -616,8 +616,8 @@ draw_scene (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
  * TILE_SIZE pixels on a grid anchored at graph (0, 0), each drawn once at a
  * zoom level. Panning blits tiles; a pan only draws the tiles coming into
  * view (and, when the frame has time, one tile beyond the edge ahead of
- * need). While the zoom changes, tiles are drawn at the nearest of levels a
- * half power of two apart and scaled; once it has settled for SETTLE_MS
+ * need). While the zoom changes, tiles are drawn at the nearest power of
+ * two and scaled; once it has settled for SETTLE_MS
  * they are drawn again at the exact zoom, sharp. Missing tiles of a new
  * level are drawn within a per-frame budget, with the previous level's
  * tiles scaled beneath until then. Anything that changes the picture
@@ -626,7 +626,7 @@ draw_scene (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
 #define TILE_SIZE 512
 #define MAX_TILES 48
 #define SETTLE_MS 150
-#define TILE_BUDGET_US 6000
+#define TILE_BUDGET_US 4000
 #define PREFETCH_BUDGET_US 3000
 
 typedef struct {
@@ -696,7 +696,7 @@ tile_level (AfsCanvas *self)
 {
   if (self->zoom_settled)
     return self->zoom;
-  return exp2 (round (2 * log2 (self->zoom)) / 2);
+  return exp2 (round (log2 (self->zoom)));
 }
 
 static Tile *
@@ -889,7 +889,7 @@ snapshot_cached (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
       }
 
   /* Time left: one tile beyond the edge, ahead of a pan. */
-  if (g_get_monotonic_time () - start < PREFETCH_BUDGET_US)
+  if (self->zoom_settled && g_get_monotonic_time () - start < PREFETCH_BUDGET_US)
     {
       int px0, py0, px1, py1;
       gboolean done = FALSE;
