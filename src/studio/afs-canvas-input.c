@@ -274,11 +274,12 @@ drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, AfsCanvas *self)
     default:
       break;
     }
-  /* Panning and the rubber band leave the scene as it is. */
-  if (self->drag == DRAG_PAN || self->drag == DRAG_RUBBER || self->drag == DRAG_NONE)
-    afs_canvas_view_moved (self, FALSE);
-  else
+  /* Only moved nodes change the scene; a pan, the rubber band and the
+   * wire being dragged (drawn over it) leave it as it is. */
+  if (self->drag == DRAG_MOVE)
     afs_canvas_redraw (self);
+  else
+    afs_canvas_view_moved (self, FALSE);
 }
 
 static void
