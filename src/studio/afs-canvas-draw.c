@@ -625,6 +625,11 @@ draw_scene (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
 
 #define TILE_SIZE 512
 #define MAX_TILES 48
+/* Each tile is drawn with a margin that is not shown: text that starts
+ * left of or above a tile then sits at positive coordinates, where cairo
+ * rounds glyph positions as it does in the neighbouring tile (negative
+ * ones round the other way and made a one-pixel seam). */
+#define TILE_MARGIN 32
 #define SETTLE_MS 150
 #define TILE_BUDGET_US 4000
 #define PREFETCH_BUDGET_US 3000
@@ -649,6 +654,7 @@ void
 afs_canvas_clear_scene_cache (AfsCanvas *self)
 {
   g_clear_handle_id (&self->settle_id, g_source_remove);
+  g_clear_handle_id (&self->tiles_idle, g_source_remove);
   if (self->more_tiles_tick)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->more_tiles_tick);
   self->more_tiles_tick = 0;
@@ -718,7 +724,7 @@ static Tile *
 render_tile (AfsCanvas *self, double level, int tx, int ty)
 {
   double zoom = self->zoom, ox = self->ox, oy = self->oy;
-  int scale = self->tiles_scale, size = TILE_SIZE * scale;
+  int scale = self->tiles_scale, size = (TILE_SIZE + 2 * TILE_MARGIN) * scale;
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   cairo_surface_t *surface;
@@ -726,9 +732,9 @@ render_tile (AfsCanvas *self, double level, int tx, int ty)
   Tile *tile;
 
   self->zoom = level;
-  self->ox = tx * TILE_SIZE / level;
-  self->oy = ty * TILE_SIZE / level;
-  draw_scene (self, snapshot, TILE_SIZE, TILE_SIZE);
+  self->ox = (tx * TILE_SIZE - TILE_MARGIN) / level;
+  self->oy = (ty * TILE_SIZE - TILE_MARGIN) / level;
+  draw_scene (self, snapshot, TILE_SIZE + 2 * TILE_MARGIN, TILE_SIZE + 2 * TILE_MARGIN);
   self->zoom = zoom, self->ox = ox, self->oy = oy;
   node = gtk_snapshot_free_to_node (snapshot);
 
@@ -808,7 +814,7 @@ paint_tile (AfsCanvas *self, cairo_t *cr, Tile *tile)
   cairo_save (cr);
   cairo_translate (cr, r.origin.x, r.origin.y);
   cairo_scale (cr, s, s);
-  cairo_set_source_surface (cr, tile->surface, 0, 0);
+  cairo_set_source_surface (cr, tile->surface, -TILE_MARGIN * self->tiles_scale, -TILE_MARGIN * self->tiles_scale);
   /* Scaled only for a moment while zooming: bilinear is enough (cairo's
    * default for shrinking is a far slower convolution), padded so that
    * neighbouring tiles meet without a seam. */
@@ -830,6 +836,35 @@ more_tiles_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean scene_is_live (AfsCanvas *self);
+
+/* After a change the frame was drawn directly; the tiles in view are drawn
+ * now, one per idle turn, for the next pan or zoom. */
+static gboolean
+tiles_idle_cb (gpointer data)
+{
+  AfsCanvas *self = data;
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  double level = tile_level (self);
+  int x0, y0, x1, y1;
+
+  if (!self->tiles || self->tiles_rev != self->scene_rev || !self->document || scene_is_live (self))
+    {
+      self->tiles_idle = 0;
+      return G_SOURCE_REMOVE;
+    }
+  tile_range (self, level, w, h, 0, &x0, &y0, &x1, &y1);
+  for (int ty = y0; ty <= y1; ty++)
+    for (int tx = x0; tx <= x1; tx++)
+      if (!find_tile (self, level, tx, ty))
+        {
+          render_tile (self, level, tx, ty)->used = self->tile_clock;
+          return G_SOURCE_CONTINUE;
+        }
+  self->tiles_idle = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 snapshot_cached (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
 {
@@ -846,6 +881,15 @@ snapshot_cached (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
       self->tiles = g_ptr_array_new_with_free_func (tile_free);
       self->tiles_rev = self->scene_rev;
       self->tiles_scale = scale;
+    }
+  /* Nothing cached (the picture just changed): drawing the view directly
+   * is cheaper than drawing the larger area of the tiles that cover it. */
+  if (self->tiles->len == 0)
+    {
+      draw_scene (self, snapshot, w, h);
+      if (!self->tiles_idle)
+        self->tiles_idle = g_idle_add_full (G_PRIORITY_LOW, tiles_idle_cb, self, NULL);
+      return;
     }
   self->tile_clock++;
   tile_range (self, level, w, h, 0, &x0, &y0, &x1, &y1);

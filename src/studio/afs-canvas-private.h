@@ -120,6 +120,7 @@ struct _AfsCanvas
   guint64 tile_clock;
   guint tiles_rendered;       /* in the last frame */
   guint more_tiles_tick;      /* a frame to draw the tiles still missing */
+  guint tiles_idle;           /* draws the tiles in view while idle */
 };
 
 /* afs-canvas-index.c */
