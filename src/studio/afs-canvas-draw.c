@@ -882,10 +882,12 @@ snapshot_cached (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
       self->tiles_rev = self->scene_rev;
       self->tiles_scale = scale;
     }
-  /* Nothing cached (the picture just changed): drawing the view directly
-   * is cheaper than drawing the larger area of the tiles that cover it. */
-  if (self->tiles->len == 0)
+  /* The picture just changed: drawing the view directly is cheaper than
+   * drawing the larger area of the tiles that cover it. If the view moves
+   * before the idle time came, the next frame draws the tiles. */
+  if (self->tiles->len == 0 && self->direct_rev != self->scene_rev)
     {
+      self->direct_rev = self->scene_rev;
       draw_scene (self, snapshot, w, h);
       if (!self->tiles_idle)
         self->tiles_idle = g_idle_add_full (G_PRIORITY_LOW, tiles_idle_cb, self, NULL);

@@ -121,6 +121,7 @@ struct _AfsCanvas
   guint tiles_rendered;       /* in the last frame */
   guint more_tiles_tick;      /* a frame to draw the tiles still missing */
   guint tiles_idle;           /* draws the tiles in view while idle */
+  guint direct_rev;           /* scene_rev last drawn directly after a change */
 };
 
 /* afs-canvas-index.c */
