@@ -675,7 +675,9 @@ settle_cb (gpointer data)
 
   self->settle_id = 0;
   self->zoom_settled = TRUE;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* Redraw only if the last frame showed scaled tiles. */
+  if (self->drawn_level != self->zoom)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
   return G_SOURCE_REMOVE;
 }
 
@@ -888,12 +890,14 @@ snapshot_cached (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
   if (self->tiles->len == 0 && self->direct_rev != self->scene_rev)
     {
       self->direct_rev = self->scene_rev;
+      self->drawn_level = self->zoom;
       draw_scene (self, snapshot, w, h);
       if (!self->tiles_idle)
         self->tiles_idle = g_idle_add_full (G_PRIORITY_LOW, tiles_idle_cb, self, NULL);
       return;
     }
   self->tile_clock++;
+  self->drawn_level = level;
   tile_range (self, level, w, h, 0, &x0, &y0, &x1, &y1);
   for (int ty = y0; ty <= y1 && !missing; ty++)
     for (int tx = x0; tx <= x1 && !missing; tx++)
@@ -1004,6 +1008,7 @@ afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   self->tiles_rendered = 0;
   if (!self->document || scene_is_live (self))
     {
+      self->drawn_level = self->zoom;
       g_clear_pointer (&self->tiles, g_ptr_array_unref);
       draw_scene (self, snapshot, w, h);
     }

@@ -117,6 +117,7 @@ struct _AfsCanvas
   gboolean zoom_settled;      /* no zoom change for SETTLE_MS: draw sharp */
   guint settle_id;
   gint64 last_zoom_us;        /* when the zoom last changed */
+  double drawn_level;         /* zoom the last frame's scene was drawn at */
   guint64 tile_clock;
   guint tiles_rendered;       /* in the last frame */
   guint more_tiles_tick;      /* a frame to draw the tiles still missing */
