@@ -323,7 +323,6 @@ draw_wires (AfsCanvas *self, GtkSnapshot *snapshot, const graphene_rect_t *view,
         draw_overview_wire (self, snapshot, color, x1, y1, x2, y2, w);
       else
         draw_wire (snapshot, color, x1, y1, x2, y2, w);
-      self->links_drawn++;
     }
 }
 
@@ -573,24 +572,22 @@ draw_rubber_band (AfsCanvas *self, GtkSnapshot *snapshot)
   draw_border (snapshot, &r, 0, 1, &self->palette.accent);
 }
 
-void
-afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+/* The graph (background, grid, wires, nodes) as seen with the current
+ * zoom and origin, in a w x h widget area. */
+static void
+draw_scene (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
 {
-  AfsCanvas *self = AFS_CANVAS (widget);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   graphene_rect_t view, query;
   g_autoptr(GPtrArray) visible = NULL;
   gboolean overview = self->zoom < LABEL_ZOOM;
 
-  self->nodes_drawn = self->links_drawn = 0;
   gtk_snapshot_append_color (snapshot, &self->palette.bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (!self->document)
     return;
-  afs_canvas_get_visible_area (self, &view);
+  view = GRAPHENE_RECT_INIT (self->ox, self->oy, w / self->zoom, h / self->zoom);
   query = view;
   graphene_rect_inset (&query, -PORT_RADIUS * 2, -PORT_RADIUS * 2);
   visible = afs_canvas_index_query (self, &query);
-  self->nodes_drawn = visible->len;
 
   if (overview)
     {
@@ -609,6 +606,416 @@ afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         draw_node (self, snapshot, visible->pdata[i]);
       gtk_snapshot_restore (snapshot);
     }
+}
+
+/* ---- The scene cache ----
+ *
+ * With GTK 4.8's cairo renderer every render node is rasterized again on
+ * every frame, so a big graph cost its whole drawing per frame even when
+ * only panned. The canvas keeps the drawn graph as textures: tiles of
+ * TILE_SIZE pixels on a grid anchored at graph (0, 0), each drawn once at a
+ * zoom level. Panning blits tiles; a pan only draws the tiles coming into
+ * view (and, when the frame has time, one tile beyond the edge ahead of
+ * need). While the zoom changes, tiles are drawn at the nearest power of
+ * two and scaled; once it has settled for SETTLE_MS
+ * they are drawn again at the exact zoom, sharp. Missing tiles of a new
+ * level are drawn within a per-frame budget, with the previous level's
+ * tiles scaled beneath until then. Anything that changes the picture
+ * (afs_canvas_redraw) drops all tiles. */
+
+#define TILE_SIZE 512
+#define MAX_TILES 48
+/* Each tile is drawn with a margin that is not shown: text that starts
+ * left of or above a tile then sits at positive coordinates, where cairo
+ * rounds glyph positions as it does in the neighbouring tile (negative
+ * ones round the other way and made a one-pixel seam). */
+#define TILE_MARGIN 32
+#define SETTLE_MS 150
+#define TILE_BUDGET_US 4000
+#define PREFETCH_BUDGET_US 3000
+
+typedef struct {
+  double level;
+  int tx, ty;
+  cairo_surface_t *surface;
+  guint64 used;
+} Tile;
+
+static void
+tile_free (gpointer data)
+{
+  Tile *tile = data;
+
+  cairo_surface_destroy (tile->surface);
+  g_free (tile);
+}
+
+void
+afs_canvas_clear_scene_cache (AfsCanvas *self)
+{
+  g_clear_handle_id (&self->settle_id, g_source_remove);
+  g_clear_handle_id (&self->tiles_idle, g_source_remove);
+  if (self->more_tiles_tick)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->more_tiles_tick);
+  self->more_tiles_tick = 0;
+  g_clear_pointer (&self->tiles, g_ptr_array_unref);
+}
+
+void
+afs_canvas_redraw (AfsCanvas *self)
+{
+  self->scene_rev++;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+settle_cb (gpointer data)
+{
+  AfsCanvas *self = data;
+
+  self->settle_id = 0;
+  self->zoom_settled = TRUE;
+  /* Redraw only if the last frame showed scaled tiles. */
+  if (self->drawn_level != self->zoom)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+  return G_SOURCE_REMOVE;
+}
+
+void
+afs_canvas_view_moved (AfsCanvas *self, gboolean zoomed)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  /* A single zoom step (a key, fit) is drawn sharp at once; only a zoom
+   * that keeps changing (scrolling, pinching) uses the scaled levels. */
+  if (zoomed && now - self->last_zoom_us < SETTLE_MS * 1000)
+    {
+      self->zoom_settled = FALSE;
+      g_clear_handle_id (&self->settle_id, g_source_remove);
+      self->settle_id = g_timeout_add (SETTLE_MS, settle_cb, self);
+    }
+  if (zoomed)
+    self->last_zoom_us = now;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static double
+tile_level (AfsCanvas *self)
+{
+  if (self->zoom_settled)
+    return self->zoom;
+  return exp2 (round (log2 (self->zoom)));
+}
+
+static Tile *
+find_tile (AfsCanvas *self, double level, int tx, int ty)
+{
+  for (guint i = 0; i < self->tiles->len; i++)
+    {
+      Tile *tile = self->tiles->pdata[i];
+
+      if (tile->level == level && tile->tx == tx && tile->ty == ty)
+        return tile;
+    }
+  return NULL;
+}
+
+/* Draws one tile: the scene seen at zoom @level from the tile's corner,
+ * rasterized once into an image. */
+static Tile *
+render_tile (AfsCanvas *self, double level, int tx, int ty)
+{
+  double zoom = self->zoom, ox = self->ox, oy = self->oy;
+  int scale = self->tiles_scale, size = (TILE_SIZE + 2 * TILE_MARGIN) * scale;
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  Tile *tile;
+
+  self->zoom = level;
+  self->ox = (tx * TILE_SIZE - TILE_MARGIN) / level;
+  self->oy = (ty * TILE_SIZE - TILE_MARGIN) / level;
+  draw_scene (self, snapshot, TILE_SIZE + 2 * TILE_MARGIN, TILE_SIZE + 2 * TILE_MARGIN);
+  self->zoom = zoom, self->ox = ox, self->oy = oy;
+  node = gtk_snapshot_free_to_node (snapshot);
+
+  /* Opaque (the background is drawn first): painting it is a plain copy. */
+  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, size, size);
+  cr = cairo_create (surface);
+  cairo_scale (cr, scale, scale);
+  if (node)
+    gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  tile = g_new0 (Tile, 1);
+  tile->level = level;
+  tile->tx = tx;
+  tile->ty = ty;
+  tile->surface = surface;
+  g_ptr_array_add (self->tiles, tile);
+  self->tiles_rendered++;
+  return tile;
+}
+
+/* Where the tile goes in widget coordinates. At its own zoom it lands on
+ * whole pixels, so a resting view is a plain copy, sharp. */
+static void
+tile_rect (AfsCanvas *self, Tile *tile, graphene_rect_t *r)
+{
+  double s = self->zoom / tile->level;
+
+  if (s == 1.0)
+    *r = GRAPHENE_RECT_INIT (tile->tx * TILE_SIZE - round (self->ox * self->zoom),
+                             tile->ty * TILE_SIZE - round (self->oy * self->zoom), TILE_SIZE, TILE_SIZE);
+  else
+    *r = GRAPHENE_RECT_INIT ((tile->tx * TILE_SIZE / tile->level - self->ox) * self->zoom,
+                             (tile->ty * TILE_SIZE / tile->level - self->oy) * self->zoom,
+                             TILE_SIZE * s, TILE_SIZE * s);
+}
+
+static void
+tile_range (AfsCanvas *self, double level, int w, int h, int margin, int *x0, int *y0, int *x1, int *y1)
+{
+  *x0 = (int) floor (self->ox * level / TILE_SIZE) - margin;
+  *y0 = (int) floor (self->oy * level / TILE_SIZE) - margin;
+  *x1 = (int) floor ((self->ox + w / self->zoom) * level / TILE_SIZE) + margin;
+  *y1 = (int) floor ((self->oy + h / self->zoom) * level / TILE_SIZE) + margin;
+}
+
+static int
+compare_used (gconstpointer a, gconstpointer b)
+{
+  const Tile *x = *(Tile * const *) a, *y = *(Tile * const *) b;
+
+  return x->used < y->used ? 1 : x->used > y->used ? -1 : 0;
+}
+
+/* Keeps the MAX_TILES most recently shown tiles. */
+static void
+evict_tiles (AfsCanvas *self)
+{
+  if (self->tiles->len <= MAX_TILES)
+    return;
+  g_ptr_array_sort (self->tiles, compare_used);
+  g_ptr_array_set_size (self->tiles, MAX_TILES);
+}
+
+/* Tiles are painted with cairo rather than shown as GdkTextures: GTK 4.8's
+ * cairo renderer converts a texture's every pixel through floats on every
+ * frame, while painting an image surface is a plain copy. */
+static void
+paint_tile (AfsCanvas *self, cairo_t *cr, Tile *tile)
+{
+  graphene_rect_t r;
+  double s;
+
+  tile->used = self->tile_clock;
+  tile_rect (self, tile, &r);
+  s = r.size.width / (TILE_SIZE * self->tiles_scale);
+  cairo_save (cr);
+  cairo_translate (cr, r.origin.x, r.origin.y);
+  cairo_scale (cr, s, s);
+  cairo_set_source_surface (cr, tile->surface, -TILE_MARGIN * self->tiles_scale, -TILE_MARGIN * self->tiles_scale);
+  /* Scaled only for a moment while zooming: bilinear is enough (cairo's
+   * default for shrinking is a far slower convolution), padded so that
+   * neighbouring tiles meet without a seam. */
+  if (s != 1.0)
+    {
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_BILINEAR);
+      cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+    }
+  cairo_rectangle (cr, 0, 0, TILE_SIZE * self->tiles_scale, TILE_SIZE * self->tiles_scale);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
+static gboolean
+more_tiles_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  AFS_CANVAS (widget)->more_tiles_tick = 0;
+  gtk_widget_queue_draw (widget);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean scene_is_live (AfsCanvas *self);
+
+/* After a change the frame was drawn directly; the tiles in view are drawn
+ * now, one per idle turn, for the next pan or zoom. */
+static gboolean
+tiles_idle_cb (gpointer data)
+{
+  AfsCanvas *self = data;
+  int w = gtk_widget_get_width (GTK_WIDGET (self)), h = gtk_widget_get_height (GTK_WIDGET (self));
+  double level = tile_level (self);
+  int x0, y0, x1, y1;
+
+  if (!self->tiles || self->tiles_rev != self->scene_rev || !self->document || scene_is_live (self))
+    {
+      self->tiles_idle = 0;
+      return G_SOURCE_REMOVE;
+    }
+  tile_range (self, level, w, h, 0, &x0, &y0, &x1, &y1);
+  for (int ty = y0; ty <= y1; ty++)
+    for (int tx = x0; tx <= x1; tx++)
+      if (!find_tile (self, level, tx, ty))
+        {
+          render_tile (self, level, tx, ty)->used = self->tile_clock;
+          return G_SOURCE_CONTINUE;
+        }
+  self->tiles_idle = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+snapshot_cached (AfsCanvas *self, GtkSnapshot *snapshot, int w, int h)
+{
+  double level = tile_level (self);
+  gint64 start = g_get_monotonic_time ();
+  gboolean missing = FALSE, fallback = FALSE;
+  graphene_rect_t screen = GRAPHENE_RECT_INIT (0, 0, w, h);
+  int x0, y0, x1, y1, scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  cairo_t *cr;
+
+  if (!self->tiles || self->tiles_rev != self->scene_rev || self->tiles_scale != scale)
+    {
+      g_clear_pointer (&self->tiles, g_ptr_array_unref);
+      self->tiles = g_ptr_array_new_with_free_func (tile_free);
+      self->tiles_rev = self->scene_rev;
+      self->tiles_scale = scale;
+    }
+  /* The picture just changed: drawing the view directly is cheaper than
+   * drawing the larger area of the tiles that cover it. If the view moves
+   * before the idle time came, the next frame draws the tiles. */
+  if (self->tiles->len == 0 && self->direct_rev != self->scene_rev)
+    {
+      self->direct_rev = self->scene_rev;
+      self->drawn_level = self->zoom;
+      draw_scene (self, snapshot, w, h);
+      if (!self->tiles_idle)
+        self->tiles_idle = g_idle_add_full (G_PRIORITY_LOW, tiles_idle_cb, self, NULL);
+      return;
+    }
+  self->tile_clock++;
+  self->drawn_level = level;
+  tile_range (self, level, w, h, 0, &x0, &y0, &x1, &y1);
+  for (int ty = y0; ty <= y1 && !missing; ty++)
+    for (int tx = x0; tx <= x1 && !missing; tx++)
+      missing = !find_tile (self, level, tx, ty);
+
+  cr = gtk_snapshot_append_cairo (snapshot, &screen);
+  /* A new level: the other levels' tiles, scaled, until it is drawn. */
+  if (missing)
+    {
+      gdk_cairo_set_source_rgba (cr, &self->palette.bg);
+      cairo_paint (cr);
+    }
+  if (missing)
+    for (guint i = 0; i < self->tiles->len; i++)
+      {
+        Tile *tile = self->tiles->pdata[i];
+        graphene_rect_t r;
+
+        tile_rect (self, tile, &r);
+        if (tile->level != level && graphene_rect_intersection (&r, &screen, NULL))
+          {
+            paint_tile (self, cr, tile);
+            fallback = TRUE;
+          }
+      }
+
+  for (int ty = y0; ty <= y1; ty++)
+    for (int tx = x0; tx <= x1; tx++)
+      {
+        Tile *tile = find_tile (self, level, tx, ty);
+
+        /* Without anything to show instead, every tile is drawn now. */
+        if (!tile && (!fallback || g_get_monotonic_time () - start < TILE_BUDGET_US))
+          tile = render_tile (self, level, tx, ty);
+        if (tile)
+          paint_tile (self, cr, tile);
+        else if (!self->more_tiles_tick)
+          self->more_tiles_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), more_tiles_cb, NULL, NULL);
+      }
+
+  /* Time left: one tile beyond the edge, ahead of a pan. */
+  if (self->zoom_settled && g_get_monotonic_time () - start < PREFETCH_BUDGET_US)
+    {
+      int px0, py0, px1, py1;
+      gboolean done = FALSE;
+
+      tile_range (self, level, w, h, 1, &px0, &py0, &px1, &py1);
+      for (int ty = py0; ty <= py1 && !done; ty++)
+        for (int tx = px0; tx <= px1 && !done; tx++)
+          if (!find_tile (self, level, tx, ty))
+            {
+              render_tile (self, level, tx, ty)->used = self->tile_clock;
+              done = TRUE;
+            }
+    }
+  cairo_destroy (cr);
+  evict_tiles (self);
+}
+
+/* What the frame shows, for tests and the benchmark: the nodes and wires
+ * in view, whether drawn afresh or from the cache. */
+static void
+count_shown (AfsCanvas *self, int w, int h)
+{
+  graphene_rect_t view = GRAPHENE_RECT_INIT (self->ox, self->oy, w / self->zoom, h / self->zoom);
+  graphene_rect_t query = view;
+  g_autoptr(GPtrArray) visible = NULL;
+  GArray *lvs = afs_canvas_get_link_views (self);
+
+  graphene_rect_inset (&query, -PORT_RADIUS * 2, -PORT_RADIUS * 2);
+  visible = afs_canvas_index_query (self, &query);
+  self->nodes_drawn = visible->len;
+  self->links_drawn = 0;
+  for (guint i = 0; i < lvs->len; i++)
+    {
+      double x1, y1, x2, y2;
+
+      afs_canvas_link_view_ends (&g_array_index (lvs, LinkView, i), &x1, &y1, &x2, &y2);
+      if (wire_visible (x1, y1, x2, y2, &view))
+        self->links_drawn++;
+    }
+}
+
+/* A running node's spinner turns every frame, and nodes being dragged move
+ * every frame: then the scene is drawn directly. */
+static gboolean
+scene_is_live (AfsCanvas *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->drag == DRAG_MOVE)
+    return TRUE;
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((NodeView *) value)->run_state == AFS_RUN_STATE_RUNNING)
+      return TRUE;
+  return FALSE;
+}
+
+void
+afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  AfsCanvas *self = AFS_CANVAS (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+
+  self->nodes_drawn = self->links_drawn = 0;
+  self->tiles_rendered = 0;
+  if (!self->document || scene_is_live (self))
+    {
+      self->drawn_level = self->zoom;
+      g_clear_pointer (&self->tiles, g_ptr_array_unref);
+      draw_scene (self, snapshot, w, h);
+    }
+  else
+    snapshot_cached (self, snapshot, w, h);
+  if (self->document)
+    count_shown (self, w, h);
   /* The wire being dragged goes over the nodes. */
   if (self->drag == DRAG_WIRE)
     {

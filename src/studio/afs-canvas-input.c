@@ -211,7 +211,7 @@ drag_begin_cb (GtkGestureDrag *gesture, double x, double y, AfsCanvas *self)
     }
   else
     self->drag = DRAG_RUBBER;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 static void
@@ -246,7 +246,7 @@ update_hover (AfsCanvas *self, double x, double y)
     {
       self->hover_node = node;
       self->hover_port = port;
-      gtk_widget_queue_draw (GTK_WIDGET (self));
+      afs_canvas_redraw (self);
     }
 }
 
@@ -274,7 +274,12 @@ drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, AfsCanvas *self)
     default:
       break;
     }
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* Only moved nodes change the scene; a pan, the rubber band and the
+   * wire being dragged (drawn over it) leave it as it is. */
+  if (self->drag == DRAG_MOVE)
+    afs_canvas_redraw (self);
+  else
+    afs_canvas_view_moved (self, FALSE);
 }
 
 static void
@@ -367,7 +372,7 @@ drag_end_cb (GtkGestureDrag *gesture, double dx, double dy, AfsCanvas *self)
     }
   self->hover_node = 0;
   self->hover_port = NULL;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 static void
@@ -379,7 +384,7 @@ drag_cancel_cb (GtkGesture *gesture, GdkEventSequence *sequence, AfsCanvas *self
       finish_move (self);
     }
   self->drag = DRAG_NONE;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 /* ---- Clicks, panning, zooming ---- */
@@ -408,7 +413,7 @@ pan_update_cb (GtkGestureDrag *gesture, double dx, double dy, AfsCanvas *self)
 {
   self->ox = self->pan_start_ox - dx / self->zoom;
   self->oy = self->pan_start_oy - dy / self->zoom;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_view_moved (self, FALSE);
 }
 
 static gboolean

@@ -107,6 +107,22 @@ struct _AfsCanvas
 
   guint nodes_drawn, links_drawn;
   GArray *link_views;         /* LinkView, NULL when stale */
+
+  /* The scene cache (afs-canvas-draw.c): the drawn graph in tiles of
+   * TILE_SIZE pixels at a zoom level, valid while scene_rev is unchanged. */
+  GPtrArray *tiles;
+  guint scene_rev;            /* bumped by anything that changes the picture */
+  guint tiles_rev;
+  int tiles_scale;
+  gboolean zoom_settled;      /* no zoom change for SETTLE_MS: draw sharp */
+  guint settle_id;
+  gint64 last_zoom_us;        /* when the zoom last changed */
+  double drawn_level;         /* zoom the last frame's scene was drawn at */
+  guint64 tile_clock;
+  guint tiles_rendered;       /* in the last frame */
+  guint more_tiles_tick;      /* a frame to draw the tiles still missing */
+  guint tiles_idle;           /* draws the tiles in view while idle */
+  guint direct_rev;           /* scene_rev last drawn directly after a change */
 };
 
 /* afs-canvas-index.c */
@@ -139,6 +155,12 @@ void      afs_canvas_invalidate_links (AfsCanvas *self);
 void      afs_canvas_link_view_ends (const LinkView *lv, double *x1, double *y1, double *x2, double *y2);
 void      afs_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot);
 void      afs_canvas_load_palette (AfsCanvas *self);
+/* The picture changed (document, selection, hover, run state, theme):
+ * drops the scene cache and redraws. */
+void      afs_canvas_redraw (AfsCanvas *self);
+/* Only the view moved (pan) or zoomed: redraws from the scene cache. */
+void      afs_canvas_view_moved (AfsCanvas *self, gboolean zoomed);
+void      afs_canvas_clear_scene_cache (AfsCanvas *self);
 
 /* afs-canvas-input.c */
 void      afs_canvas_setup_input (AfsCanvas *self);

@@ -8,6 +8,9 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "afs-canvas-private.h"
 #include "afs-minimap.h"
 #include "afs-node-search.h"
@@ -55,7 +58,7 @@ afs_canvas_emit_selection_changed (AfsCanvas *self)
   afs_canvas_update_actions (self);
   if (self->minimap)
     afs_minimap_invalidate (AFS_MINIMAP (self->minimap));
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
   g_signal_emit (self, signals[SELECTION_CHANGED], 0);
 }
 
@@ -64,7 +67,7 @@ node_added_cb (AfsCanvas *self, AfsGraphNode *node)
 {
   afs_canvas_invalidate_links (self);
   afs_canvas_index_add (self, node);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 static void
@@ -76,7 +79,7 @@ node_removed_cb (AfsCanvas *self, AfsGraphNode *node)
   afs_canvas_index_remove (self, id);
   if (g_hash_table_remove (self->selection, GUINT_TO_POINTER (id)))
     afs_canvas_emit_selection_changed (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 static void
@@ -92,14 +95,14 @@ node_changed_cb (AfsCanvas *self, AfsGraphNode *node, const char *what)
       afs_canvas_invalidate_links (self);
     }
   afs_canvas_index_update (self, view);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 static void
 link_added_cb (AfsCanvas *self, AfsLink *link)
 {
   afs_canvas_invalidate_links (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 static void
@@ -112,7 +115,7 @@ link_removed_cb (AfsCanvas *self, AfsLink *link)
       self->selected_link = 0;
       afs_canvas_emit_selection_changed (self);
     }
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 static void
@@ -120,7 +123,7 @@ document_changed_cb (AfsCanvas *self)
 {
   update_accessible (self);
   afs_canvas_update_actions (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
   if (self->minimap)
     afs_minimap_invalidate (AFS_MINIMAP (self->minimap));
 }
@@ -186,6 +189,7 @@ afs_canvas_dispose (GObject *object)
   AfsCanvas *self = AFS_CANVAS (object);
 
   disconnect_document (self);
+  afs_canvas_clear_scene_cache (self);
   g_clear_pointer (&self->minimap, gtk_widget_unparent);
   g_clear_pointer (&self->search, gtk_widget_unparent);
   G_OBJECT_CLASS (afs_canvas_parent_class)->dispose (object);
@@ -289,7 +293,7 @@ afs_canvas_css_changed (GtkWidget *widget, GtkCssStyleChange *change)
     afs_canvas_view_invalidate_text (value);
   if (self->minimap)
     afs_minimap_invalidate (AFS_MINIMAP (self->minimap));
-  gtk_widget_queue_draw (widget);
+  afs_canvas_redraw (self);
 }
 
 static void
@@ -303,7 +307,7 @@ search_closed_cb (AfsCanvas *self)
 {
   self->pending_node = 0;
   self->pending_port = NULL;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
   gtk_widget_grab_focus (GTK_WIDGET (self));
 }
 
@@ -313,6 +317,14 @@ afs_canvas_class_init (AfsCanvasClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+#ifdef __GLIBC__
+  /* GTK 4.8's cairo renderer allocates and frees window-sized images on
+   * every frame. By default glibc maps each afresh and unmaps it on free,
+   * so every frame pays thousands of page faults; kept in the heap, they
+   * are reused. */
+  mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+#endif
   object_class->dispose = afs_canvas_dispose;
   object_class->finalize = afs_canvas_finalize;
   object_class->get_property = afs_canvas_get_property;
@@ -349,6 +361,7 @@ afs_canvas_init (AfsCanvas *self)
   self->ox = -40;
   self->oy = -40;
   self->show_minimap = TRUE;
+  self->zoom_settled = TRUE;
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
@@ -522,7 +535,7 @@ afs_canvas_zoom_at (AfsCanvas *self, double zoom, double x, double y)
   self->zoom = zoom;
   self->ox = gx - x / zoom;
   self->oy = gy - y / zoom;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_view_moved (self, TRUE);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ZOOM]);
 }
 
@@ -533,7 +546,7 @@ afs_canvas_pan (AfsCanvas *self, double dx, double dy)
 
   self->ox += dx / self->zoom;
   self->oy += dy / self->zoom;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_view_moved (self, FALSE);
   if (self->minimap)
     gtk_widget_queue_draw (self->minimap);
 }
@@ -601,7 +614,7 @@ afs_canvas_fit (AfsCanvas *self, gboolean selection)
   self->zoom = zoom;
   self->ox = r.origin.x + r.size.width / 2 - w / 2.0 / zoom;
   self->oy = r.origin.y + r.size.height / 2 - h / 2.0 / zoom;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_view_moved (self, TRUE);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ZOOM]);
 }
 
@@ -610,7 +623,7 @@ afs_canvas_center_on (AfsCanvas *self, double gx, double gy)
 {
   self->ox = gx - gtk_widget_get_width (GTK_WIDGET (self)) / 2.0 / self->zoom;
   self->oy = gy - gtk_widget_get_height (GTK_WIDGET (self)) / 2.0 / self->zoom;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_view_moved (self, FALSE);
 }
 
 void
@@ -650,7 +663,7 @@ afs_canvas_set_node_run_state (AfsCanvas *self, guint node_id, AfsRunState state
   g_free (view->message);
   view->message = g_strdup (message);
   afs_canvas_view_invalidate_text (view);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 AfsRunState
@@ -671,7 +684,7 @@ afs_canvas_set_node_output_preview (AfsCanvas *self, guint node_id, const char *
   g_free (view->output_preview);
   view->output_preview = g_strdup (preview);
   afs_canvas_view_invalidate_text (view);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 void
@@ -681,7 +694,7 @@ afs_canvas_set_link_highlight (AfsCanvas *self, guint link_id, gboolean highligh
     g_hash_table_add (self->highlights, GUINT_TO_POINTER (link_id));
   else
     g_hash_table_remove (self->highlights, GUINT_TO_POINTER (link_id));
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 gboolean
@@ -707,7 +720,7 @@ afs_canvas_clear_decorations (AfsCanvas *self)
       g_clear_pointer (&v->output_preview, g_free);
       afs_canvas_view_invalidate_text (v);
     }
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+  afs_canvas_redraw (self);
 }
 
 char *
@@ -737,6 +750,13 @@ afs_canvas_get_draw_stats (AfsCanvas *self, guint *nodes_drawn, guint *links_dra
 {
   *nodes_drawn = self->nodes_drawn;
   *links_drawn = self->links_drawn;
+}
+
+void
+afs_canvas_get_cache_stats (AfsCanvas *self, guint *tiles_drawn, guint *tiles_cached)
+{
+  *tiles_drawn = self->tiles_rendered;
+  *tiles_cached = self->tiles ? self->tiles->len : 0;
 }
 
 const Palette *

@@ -88,7 +88,10 @@ void         afs_canvas_clear_decorations (AfsCanvas *self);
 /* The accessible name of node @id ("Variable “question”, 1 input, ..."), transfer full. */
 char        *afs_canvas_dup_node_accessible_name (AfsCanvas *self, guint node_id);
 
-/* Counters for tests and benchmarks: nodes and wires drawn in the last frame. */
+/* Counters for tests and benchmarks: nodes and wires shown in the last
+ * frame (drawn afresh or from the scene cache). */
 void         afs_canvas_get_draw_stats (AfsCanvas *self, guint *nodes_drawn, guint *links_drawn);
+/* The scene cache: tiles drawn for the last frame, and tiles held. */
+void         afs_canvas_get_cache_stats (AfsCanvas *self, guint *tiles_drawn, guint *tiles_cached);
 
 G_END_DECLS

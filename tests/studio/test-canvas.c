@@ -265,6 +265,66 @@ test_culling (Fixture *f, gconstpointer data)
   }
 }
 
+/* How many pixels of two same-sized textures differ. */
+static gsize
+pixels_differing (GdkTexture *a, GdkTexture *b)
+{
+  int w = gdk_texture_get_width (a), h = gdk_texture_get_height (a);
+  g_autofree guint32 *da = g_malloc ((gsize) w * h * 4);
+  g_autofree guint32 *db = g_malloc ((gsize) w * h * 4);
+  gsize n = 0;
+
+  g_assert_cmpint (w, ==, gdk_texture_get_width (b));
+  g_assert_cmpint (h, ==, gdk_texture_get_height (b));
+  gdk_texture_download (a, (guchar *) da, w * 4);
+  gdk_texture_download (b, (guchar *) db, w * 4);
+  for (gsize i = 0; i < (gsize) w * h; i++)
+    n += da[i] != db[i];
+  return n;
+}
+
+/* The scene cache: a pan reuses the drawn tiles and shows what drawing
+ * afresh showed (but for a few antialiased pixels of glyphs that cross a
+ * tile's edge); any change to the picture (here the selection) drops them. */
+static void
+test_scene_cache (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GdkTexture) first = NULL;
+  g_autoptr(GdkTexture) back = NULL;
+  g_autoptr(GdkTexture) selected = NULL;
+  g_autoptr(GdkTexture) unselected = NULL;
+  g_autoptr(GdkTexture) panned = NULL;
+  guint drawn, cached, id;
+
+  build_demo (f->doc);
+  afs_canvas_zoom_at (f->canvas, 1.0, 0, 0);
+  afs_canvas_center_on (f->canvas, 450, 250);
+  /* A changed picture is drawn directly; the tiles follow while idle. */
+  first = render_widget (GTK_WIDGET (f->canvas));
+  afs_canvas_get_cache_stats (f->canvas, &drawn, &cached);
+  g_assert_cmpuint (drawn, ==, 0);
+  WAIT_UNTIL ((afs_canvas_get_cache_stats (f->canvas, &drawn, &cached), cached >= 4), 5000);
+  g_assert_cmpuint (cached, >=, 4);
+
+  afs_canvas_pan (f->canvas, 37, 23);
+  panned = render_widget (GTK_WIDGET (f->canvas));
+  g_assert_cmpuint (pixels_differing (first, panned), >, 1000);
+  /* The picture from tiles is the one drawn directly. */
+  afs_canvas_pan (f->canvas, -37, -23);
+  back = render_widget (GTK_WIDGET (f->canvas));
+  g_assert_cmpuint (pixels_differing (first, back), <=, 16);
+
+  id = afs_graph_node_get_id (afs_document_get_nodes (f->doc)->pdata[2]);
+  afs_canvas_select_nodes (f->canvas, &id, 1, FALSE);
+  selected = render_widget (GTK_WIDGET (f->canvas));
+  afs_canvas_get_cache_stats (f->canvas, &drawn, &cached);
+  g_assert_cmpuint (cached, ==, 0);
+  g_assert_cmpuint (pixels_differing (first, selected), >, 100);
+  afs_canvas_select_nodes (f->canvas, NULL, 0, FALSE);
+  unselected = render_widget (GTK_WIDGET (f->canvas));
+  g_assert_cmpuint (pixels_differing (first, unselected), <=, 16);
+}
+
 static void
 test_selection_and_accessible (Fixture *f, gconstpointer data)
 {
@@ -350,6 +410,7 @@ main (int argc, char **argv)
   ADD ("node-search-filter", test_node_search_filter);
   ADD ("screenshot", test_screenshot);
   ADD ("culling", test_culling);
+  ADD ("scene-cache", test_scene_cache);
   ADD ("selection-accessible", test_selection_and_accessible);
   ADD ("zoom-around-point", test_zoom_around_point);
   ADD ("clipboard-across-windows", test_clipboard_across_windows);
