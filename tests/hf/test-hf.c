@@ -389,6 +389,77 @@ test_fixtures_hostile (void)
   }
 }
 
+/* A multi-megabyte data.pkl goes through the reader that gives its pages
+ * back as it reads: every value must come out intact, and data.pkl must
+ * re-save to the same bytes. With @shared_key, a key of the Variables'
+ * state is also a value elsewhere, which makes the loader read again. */
+static void
+check_large_load (gboolean shared_key)
+{
+  g_autoptr(AfnValue) sd = afn_value_new_ordered_dict ();
+  g_autoptr(AfnHfDocument) doc = NULL;
+  g_autoptr(AfnHfDocument) loaded = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) again = NULL;
+  g_autoptr(GBytes) want_pkl = NULL;
+  g_autoptr(GError) error = NULL;
+  AfnValue *value;
+  const guint n = 1500;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("layers.%u.prompt", i);
+      g_autoptr(GString) data = g_string_new (NULL);
+      g_autoptr(AfnVariable) var = NULL;
+      for (guint k = 0; data->len < 2500; k++)
+        g_string_append_printf (data, "variable %u line %u; ", i, k * 7919 % 10007);
+      var = afn_variable_new_str (data->str, key, i % 2 == 0);
+      afn_value_dict_set_take (sd, afn_value_new_str (key, -1), afn_value_new_object (var));
+    }
+  if (shared_key)
+    afn_value_dict_set_take (sd, afn_value_new_str ("shared", -1), afn_value_ref (hf_var_key_value (HF_VKEY_ROLE)));
+  doc = afn_hf_document_new (sd);
+  bytes = afn_hf_document_save_bytes (doc, &error);
+  g_assert_no_error (error);
+  loaded = afn_hf_document_load_bytes (bytes, NULL, &error);
+  g_assert_no_error (error);
+  value = afn_hf_document_get_value (loaded);
+  g_assert_cmpuint (afn_value_n_items (value), ==, n + (shared_key ? 1 : 0));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("layers.%u.prompt", i);
+      AfnValue *want = afn_value_dict_lookup (sd, key);
+      AfnValue *got = afn_value_dict_lookup (value, key);
+      AfnVariable *w, *g;
+      gsize wlen, glen;
+      const char *ws, *gs;
+
+      g_assert_nonnull (got);
+      w = afn_value_get_object (want);
+      g = afn_value_get_object (got);
+      g_assert_true (AFN_IS_VARIABLE (g));
+      ws = afn_value_get_str (afn_variable_get_data (w), &wlen);
+      gs = afn_value_get_str (afn_variable_get_data (g), &glen);
+      g_assert_cmpmem (gs, glen, ws, wlen);
+      g_assert_cmpstr (afn_variable_get_role (g), ==, key);
+      g_assert_cmpint (afn_variable_get_requires_grad (g), ==, i % 2 == 0);
+      g_assert_true ((afn_variable_get_py_state (g) != NULL) == shared_key);
+    }
+  /* The zip has a time stamp; data.pkl must be the same bytes. */
+  again = afn_pickle_dumps (value, &error);
+  g_assert_no_error (error);
+  want_pkl = afn_pickle_dumps (sd, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (again, want_pkl));
+}
+
+static void
+test_large_release (void)
+{
+  check_large_load (FALSE);
+  check_large_load (TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -397,5 +468,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hf/fixtures/dump", test_fixtures_dump);
   g_test_add_func ("/hf/fixtures/resave", test_fixtures_resave);
   g_test_add_func ("/hf/fixtures/pack-roundtrip", test_fixtures_pack_roundtrip);
+  g_test_add_func ("/hf/load/large-release", test_large_release);
   return g_test_run ();
 }

@@ -94,7 +94,15 @@ gboolean    hf_value_truthy (const AfnValue *v);
 /* Validates "surrogatepass" UTF-8 (NUL allowed). */
 gboolean    hf_utf8_valid (const guint8 *s, gsize len);
 
-/* Zip container. */
+/* afn_pickle_loads's first pass over @data, a page-aligned private
+ * mapping (data.pkl from hf_zip_read) that the reader gives back to the
+ * kernel as it reads: @data holds zeros behind the cursor afterwards. When
+ * *@again is set, the result must be loaded afresh with afn_pickle_loads
+ * from new bytes. */
+AfnValue   *hf_pickle_loads_consuming (const guint8 *data, gsize len, const AfnHfLimits *limits,
+                                       int *protocol, gboolean *again, GError **error);
+
+/* Zip container. data.pkl comes in an anonymous mapping of its own. */
 gboolean    hf_zip_read (GBytes *archive, const AfnHfLimits *limits,
                          GBytes **data_pkl, GPtrArray **other_names, GPtrArray **other_data,
                          GError **error);

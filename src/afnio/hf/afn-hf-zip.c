@@ -2,13 +2,18 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* mremap */
+#endif
 #include "config.h"
 
 #include "afn-hf-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <zip.h>
 
 #define DATA_PKL "data.pkl"
@@ -48,13 +53,105 @@ set_zip_error (int code, const char *member, GError **error)
   return FALSE;
 }
 
+/* data.pkl lives in its own anonymous mapping, so the pickle reader can
+ * hand its pages back to the kernel as it consumes them (madvise). */
+typedef struct {
+  guint8 *buf;
+  gsize   map_len;   /* 0: a g_malloc buffer */
+} MemberBuf;
+
+static gsize
+page_round (gsize n)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  return (n + page - 1) / page * page;
+}
+
+static gboolean
+buf_alloc (MemberBuf *b, gboolean mapped, gsize size)
+{
+  void *p;
+
+  if (!mapped)
+    return b->buf = g_malloc (size), b->map_len = 0, TRUE;
+  b->map_len = page_round (size);
+  p = mmap (NULL, b->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  b->buf = p == MAP_FAILED ? NULL : p;
+  return b->buf != NULL;
+}
+
+static gboolean
+buf_grow (MemberBuf *b, gsize size)
+{
+  gsize new_len;
+  void *p;
+
+  if (b->map_len == 0)
+    return b->buf = g_realloc (b->buf, size), TRUE;
+  new_len = page_round (size);
+  if (new_len <= b->map_len)
+    return TRUE;
+  p = mremap (b->buf, b->map_len, new_len, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED)
+    return FALSE;
+  b->buf = p;
+  b->map_len = new_len;
+  return TRUE;
+}
+
+typedef struct {
+  void  *addr;
+  gsize  len;
+} Mapping;
+
+static void
+mapping_free_cb (gpointer data)
+{
+  Mapping *m = data;
+  munmap (m->addr, m->len);
+  g_free (m);
+}
+
+static void
+buf_free (MemberBuf *b)
+{
+  if (b->map_len == 0)
+    g_free (b->buf);
+  else
+    munmap (b->buf, b->map_len);
+  b->buf = NULL;
+}
+
+static GBytes *
+buf_to_bytes (MemberBuf *b, gsize len)
+{
+  Mapping *m;
+
+  if (b->map_len == 0)
+    return g_bytes_new_take (g_steal_pointer (&b->buf), len);
+  m = g_new (Mapping, 1);
+  m->addr = g_steal_pointer (&b->buf);
+  m->len = b->map_len;
+  return g_bytes_new_with_free_func (m->addr, len, mapping_free_cb, m);
+}
+
+static gboolean
+out_of_memory (const char *name, GError **error)
+{
+  g_set_error (error, AFN_HF_ERROR, AFN_HF_ERROR_TOO_LARGE,
+               _("No memory to inflate “%s”"), name);
+  return FALSE;
+}
+
 /* Inflates member @index, checking @budget while the bytes arrive: the
  * declared size is only used to refuse early, never trusted. */
 static GBytes *
-read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 limit, guint64 *budget, GError **error)
+read_member (zip_t *za, zip_uint64_t index, const char *name, gboolean mapped,
+             guint64 limit, guint64 *budget, GError **error)
 {
   zip_stat_t st;
   zip_file_t *zf;
+  MemberBuf mb = { NULL, 0 };
   guint8 *buf;
   guint64 cap;
   gsize len = 0;
@@ -76,7 +173,12 @@ read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 limit, gui
   /* Sized for the declared size, so an honest member is read with no
    * copying; more data than declared grows the buffer up to the budget. */
   cap = MIN ((st.valid & ZIP_STAT_SIZE) ? st.size : 65536, *budget);
-  buf = g_malloc (cap + 1);
+  if (!buf_alloc (&mb, mapped, cap + 1))
+    {
+      zip_fclose (zf);
+      return out_of_memory (name, error), NULL;
+    }
+  buf = mb.buf;
   for (;;)
     {
       if (len == cap)
@@ -88,13 +190,19 @@ read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 limit, gui
           if (cap >= *budget)
             {
               zip_fclose (zf);
-              g_free (buf);
+              buf_free (&mb);
               g_set_error (error, AFN_HF_ERROR, AFN_HF_ERROR_TOO_LARGE,
                            _("“%s” inflates to more than the limit of %" G_GUINT64_FORMAT " bytes"), name, limit);
               return NULL;
             }
           cap = MIN (MAX (cap * 2, 65536), *budget);
-          buf = g_realloc (buf, cap + 1);
+          if (!buf_grow (&mb, cap + 1))
+            {
+              zip_fclose (zf);
+              buf_free (&mb);
+              return out_of_memory (name, error), NULL;
+            }
+          buf = mb.buf;
           buf[len++] = probe;
           continue;
         }
@@ -107,12 +215,12 @@ read_member (zip_t *za, zip_uint64_t index, const char *name, guint64 limit, gui
     {
       int code = zip_error_code_zip (zip_file_get_error (zf));
       zip_fclose (zf);
-      g_free (buf);
+      buf_free (&mb);
       return set_zip_error (code, name, error), NULL;
     }
   zip_fclose (zf);
   *budget -= len;
-  return g_bytes_new_take (buf, len);
+  return buf_to_bytes (&mb, len);
 }
 
 /* A truncated archive still starts like one; anything else is not a zip. */
@@ -176,7 +284,7 @@ hf_zip_read (GBytes *archive, const AfnHfLimits *limits, GBytes **data_pkl,
       return g_set_error (error, AFN_HF_ERROR, AFN_HF_ERROR_MISSING_MEMBER,
                           _("The archive has no “data.pkl”, so it is not a .hf file")), FALSE;
     }
-  pkl = read_member (za, (zip_uint64_t) pkl_index, DATA_PKL, limits->max_inflated, &budget, error);
+  pkl = read_member (za, (zip_uint64_t) pkl_index, DATA_PKL, TRUE, limits->max_inflated, &budget, error);
   if (pkl == NULL)
     {
       zip_discard (za);
@@ -189,7 +297,7 @@ hf_zip_read (GBytes *archive, const AfnHfLimits *limits, GBytes **data_pkl,
       GBytes *data;
       if (i == pkl_index || name == NULL)
         continue;
-      data = read_member (za, (zip_uint64_t) i, name, limits->max_inflated, &budget, error);
+      data = read_member (za, (zip_uint64_t) i, name, FALSE, limits->max_inflated, &budget, error);
       if (data == NULL)
         {
           zip_discard (za);

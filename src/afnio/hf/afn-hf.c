@@ -117,8 +117,8 @@ afn_hf_document_load_bytes (GBytes *bytes, const AfnHfLimits *limits, GError **e
   return load_take (g_bytes_ref (bytes), limits, error);
 }
 
-/* Takes @bytes, and lets go of the archive once its members are out: a
- * file's compressed bytes need not stay in memory while objects are made. */
+/* Takes @bytes. data.pkl's pages are given back while it is decoded; the
+ * archive stays until the end only for the rare second pass. */
 static AfnHfDocument *
 load_take (GBytes *bytes, const AfnHfLimits *limits, GError **error)
 {
@@ -131,6 +131,7 @@ load_take (GBytes *bytes, const AfnHfLimits *limits, GError **error)
   gsize len;
   const guint8 *p;
   int protocol = 0;
+  gboolean again = FALSE;
 
   if (limits == NULL)
     {
@@ -139,9 +140,25 @@ load_take (GBytes *bytes, const AfnHfLimits *limits, GError **error)
     }
   if (!hf_zip_read (bytes, limits, &pkl, &names, &data, error))
     return g_bytes_unref (bytes), NULL;
-  g_bytes_unref (bytes);
   p = g_bytes_get_data (pkl, &len);
-  value = afn_pickle_loads (p, len, limits, &protocol, error);
+  if (len == 0)
+    value = afn_pickle_loads (p, len, limits, &protocol, error);
+  else
+    value = hf_pickle_loads_consuming (p, len, limits, &protocol, &again, error);
+  if (again)
+    {
+      /* Rare: the pass that gave data.pkl's pages back must be redone, so
+       * it is inflated again from the archive, kept for this reason. */
+      g_clear_pointer (&value, afn_value_unref);
+      g_clear_pointer (&pkl, g_bytes_unref);
+      g_clear_pointer (&names, g_ptr_array_unref);
+      g_clear_pointer (&data, g_ptr_array_unref);
+      if (!hf_zip_read (bytes, limits, &pkl, &names, &data, error))
+        return g_bytes_unref (bytes), NULL;
+      p = g_bytes_get_data (pkl, &len);
+      value = afn_pickle_loads (p, len, limits, &protocol, error);
+    }
+  g_bytes_unref (bytes);
   if (value == NULL)
     return NULL;
   self = afn_hf_document_new (value);

@@ -16,6 +16,8 @@
 #include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* An object made by NEWOBJ whose state has not arrived yet: the stack holds
  * a private placeholder until BUILD turns it into the engine object. */
@@ -30,6 +32,8 @@ typedef struct {
   gsize         len;
   gsize         pos;
   gsize         op_pos;     /* offset of the opcode being run, for errors */
+  gboolean      release;    /* data is a private mapping: give read pages back */
+  gsize         released;   /* bytes before this are given back (page-aligned) */
   AfnHfLimits   limits;
   int           protocol;
 
@@ -111,6 +115,23 @@ truncated (Reader *r)
 }
 
 /* --- Input --------------------------------------------------------------- */
+
+#define RELEASE_BATCH (256 * 1024)
+
+/* Hands the pages behind the opcode about to run back to the kernel: every
+ * value made from them is a copy, and errors quote only the current opcode.
+ * A released page of the private mapping would read back as zeros. */
+static void
+release_consumed (Reader *r)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  gsize end = r->pos / page * page;
+
+  if (end <= r->released)
+    return;
+  madvise ((void *) (r->data + r->released), end - r->released, MADV_DONTNEED);
+  r->released = end;
+}
 
 static gboolean
 take (Reader *r, gsize n, const guint8 **out)
@@ -1179,6 +1200,8 @@ step (Reader *r, gboolean *stop)
   guint8 op;
   AfnValue *v;
 
+  if (r->release && r->pos - r->released >= RELEASE_BATCH)
+    release_consumed (r);
   r->op_pos = r->pos;
   if (r->pos >= r->len)
     return FAIL (r, AFN_HF_ERROR_TRUNCATED, _("The pickle ends without a STOP opcode (%" G_GSIZE_FORMAT " bytes)"), r->len);
@@ -1639,7 +1662,19 @@ drops_hold (Reader *r)
 }
 
 static AfnValue *loads_pass (const guint8 *data, gsize len, const AfnHfLimits *limits,
-                             gboolean drop, int *protocol, gboolean *again, GError **error);
+                             gboolean drop, gboolean release, int *protocol, gboolean *again,
+                             GError **error);
+
+AfnValue *
+hf_pickle_loads_consuming (const guint8 *data, gsize len, const AfnHfLimits *limits,
+                           int *protocol, gboolean *again, GError **error)
+{
+  g_return_val_if_fail (data != NULL && len > 0, NULL);
+  g_return_val_if_fail ((guintptr) data % (guintptr) sysconf (_SC_PAGESIZE) == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return loads_pass (data, len, limits, TRUE, TRUE, protocol, again, error);
+}
 
 AfnValue *
 afn_pickle_loads (const guint8 *data, gsize len, const AfnHfLimits *limits,
@@ -1651,17 +1686,17 @@ afn_pickle_loads (const guint8 *data, gsize len, const AfnHfLimits *limits,
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  result = loads_pass (data, len, limits, TRUE, protocol, &again, error);
+  result = loads_pass (data, len, limits, TRUE, FALSE, protocol, &again, error);
   if (!again)
     return result;
   /* Rare: a key object is shared with something else; keep every state. */
   g_clear_pointer (&result, afn_value_unref);
-  return loads_pass (data, len, limits, FALSE, protocol, &again, error);
+  return loads_pass (data, len, limits, FALSE, FALSE, protocol, &again, error);
 }
 
 static AfnValue *
 loads_pass (const guint8 *data, gsize len, const AfnHfLimits *limits,
-            gboolean drop, int *protocol, gboolean *again, GError **error)
+            gboolean drop, gboolean release, int *protocol, gboolean *again, GError **error)
 {
   Reader r = { 0, };
   gboolean stop = FALSE, ok = TRUE;
@@ -1669,6 +1704,7 @@ loads_pass (const guint8 *data, gsize len, const AfnHfLimits *limits,
 
   r.data = data;
   r.len = len;
+  r.release = release;
   r.error = error;
   if (limits != NULL)
     r.limits = *limits;
