@@ -257,6 +257,9 @@ afn_cmd_demo (int argc, char **argv)
   g_option_context_set_summary (context, _("Builds the examples of the engine's specification and "
                                            "prints each variable, its grad_fn chain and its grads."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_description (context, _("With --base-url URL --model NAME, demo runs the language-model loop "
+                                               "instead (forward, evaluator, backward, TGD step): see "
+                                               "“afnio demo --base-url URL --help”."));
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       fprintf (stderr, "afnio demo: %s\n", error->message);

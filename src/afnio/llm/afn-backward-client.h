@@ -16,8 +16,9 @@ G_BEGIN_DECLS
  *   "max_concurrency" (int).
  * @completion_args: (nullable): "temperature", "max_completion_tokens", ...
  *   passed with every backward request; "model" is set from @model_path.
- * Replaces any client set before. FALSE with AFN_ERROR_INVALID_DATA when
- * @model_path is not "provider/model". */
+ * Replaces any client set before. The new client belongs to the calling
+ * thread's default main context (see afn_openai_client_new()). FALSE with
+ * AFN_ERROR_INVALID_DATA when @model_path is not "provider/model". */
 gboolean        afn_set_backward_model_client (const char *model_path, JsonObject *client_args,
                                                JsonObject *completion_args, GError **error);
 /* Sets an existing client (a replay client, a test client). @model names

@@ -778,7 +778,8 @@ cancelled_cb (GCancellable *cancellable,
   AfnOpenAIClient *self = g_object_ref (g_task_get_source_object (task));
   Request *req = g_task_get_task_data (task);
 
-  if (req->state != REQUEST_DONE || req->retry_source != NULL)
+  /* complete() destroys this source, so the request is still pending. */
+  if (req->state != REQUEST_DONE)
     {
       complete (self, task, NULL,
                 g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled")));
