@@ -31,15 +31,17 @@ count_frame_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Waits until @widget's frame clock has ticked @n times, so that pending
- * layout has run (a loaded machine can take far longer than a fixed sleep). */
+/* Waits until @widget is mapped, has a size and its frame clock has ticked
+ * @n times, so pending layout has run: a snapshot taken before the first
+ * layout has no render node, and a loaded machine can take far longer than
+ * a fixed sleep to get there. Gives up after 30 s. */
 static inline void
 wait_frames (GtkWidget *widget, guint n)
 {
   guint frames = 0;
   guint id = gtk_widget_add_tick_callback (widget, count_frame_cb, &frames, NULL);
 
-  WAIT_UNTIL (frames >= n, 20000);
+  WAIT_UNTIL (frames >= n && gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0, 30000);
   gtk_widget_remove_tick_callback (widget, id);
 }
 

@@ -20,6 +20,7 @@
 #include "afs-word-diff.h"
 #include "fake-server.h"
 #include "../main-loop-util.h"
+#include "canvas-test-util.h"
 
 #define PROMPT_BEFORE "Classify the sentiment of the review."
 #define PROMPT_AFTER  "Classify the sentiment of the review as exactly one lowercase word: positive, negative or neutral."
@@ -189,39 +190,6 @@ action_enabled (Fixture *fx, const char *name)
   return g_action_group_get_action_enabled (G_ACTION_GROUP (fx->window), name);
 }
 
-static gboolean
-count_frame_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
-{
-  (*(guint *) user_data)++;
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wake_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Waits until the window is mapped, has a size and has drawn a few frames:
- * a snapshot taken before its first layout has no render node at all, and a
- * loaded machine can take far longer than one main-loop pass to get there. */
-static void
-wait_until_drawn (GtkWidget *window)
-{
-  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  guint frames = 0;
-  guint id = gtk_widget_add_tick_callback (window, count_frame_cb, &frames, NULL);
-  /* Wakes the blocking iteration below so the deadline holds even if the
-   * window never maps. */
-  guint wake = g_timeout_add (100, wake_cb, NULL);
-
-  while ((frames < 3 || !gtk_widget_get_mapped (window) || gtk_widget_get_width (window) == 0)
-         && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake);
-  gtk_widget_remove_tick_callback (window, id);
-}
-
 /* Saves the whole window as a PNG and checks it is not blank. */
 static void
 screenshot (Fixture *fx, const char *name)
@@ -236,7 +204,7 @@ screenshot (Fixture *fx, const char *name)
   double sum = 0, sum2 = 0, variance;
 
   test_iterate_pending ();
-  wait_until_drawn (GTK_WIDGET (fx->window));
+  wait_frames (GTK_WIDGET (fx->window), 3);
   width = gtk_widget_get_width (GTK_WIDGET (fx->window));
   height = gtk_widget_get_height (GTK_WIDGET (fx->window));
   gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
