@@ -251,8 +251,8 @@ append_json_text (GString *s, JsonNode *n)
     g_string_append (s, _("none"));
 }
 
-static char *
-preview_text (NodeView *view)
+char *
+afs_canvas_view_dup_preview_text (NodeView *view)
 {
   AfsGraphNode *node = view->node;
   JsonObject *settings = afs_graph_node_get_settings (node);
@@ -327,7 +327,7 @@ afs_canvas_view_ensure_text (AfsCanvas *self, NodeView *view)
     return;
   title = afs_graph_node_dup_title (view->node);
   subtitle = subtitle_text (view);
-  preview = preview_text (view);
+  preview = afs_canvas_view_dup_preview_text (view);
   view->title = make_layout (self, title, view->w - 36, 1, TRUE, 1.0);
   view->subtitle = make_layout (self, subtitle, view->w - 24, 1, FALSE, 0.8);
   view->preview = make_layout (self, preview, view->w - 24, 3, FALSE, 0.85);

@@ -123,6 +123,13 @@ struct _AfsCanvas
   guint more_tiles_tick;      /* a frame to draw the tiles still missing */
   guint tiles_idle;           /* draws the tiles in view while idle */
   guint direct_rev;           /* scene_rev last drawn directly after a change */
+
+  /* Accessible stand-ins for the nodes in view (afs-canvas-a11y.c). */
+  GHashTable *a11y_items;     /* node id -> stand-in widget */
+  GPtrArray *a11y_spare;      /* hidden stand-ins kept for reuse */
+  guint a11y_timer;
+  gint64 a11y_changed_us;     /* last change the stand-ins must follow */
+  int a11y_width, a11y_height; /* the size they were made for */
 };
 
 /* afs-canvas-index.c */
@@ -142,6 +149,18 @@ void      afs_canvas_view_ensure_text (AfsCanvas *self, NodeView *view);
 void      afs_canvas_view_port_position (NodeView *view, AfsPortDirection dir, guint index,
                                          double *x, double *y);
 void      node_view_free (NodeView *view);
+/* The text the node's preview shows (transfer full). */
+char     *afs_canvas_view_dup_preview_text (NodeView *view);
+
+/* afs-canvas-a11y.c */
+void      afs_canvas_a11y_init (AfsCanvas *self);
+void      afs_canvas_a11y_dispose (AfsCanvas *self);
+/* Something the stand-ins show changed: they follow once changes stop. */
+void      afs_canvas_a11y_schedule (AfsCanvas *self);
+/* Brings the stand-ins up to date now. */
+void      afs_canvas_a11y_update (AfsCanvas *self);
+/* From size_allocate: places the stand-ins over their nodes. */
+void      afs_canvas_a11y_allocate (AfsCanvas *self, int width, int height);
 
 /* afs-canvas-actions.c */
 void      afs_canvas_install_actions (GtkWidgetClass *widget_class);

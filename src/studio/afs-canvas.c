@@ -8,9 +8,6 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include "afs-canvas-private.h"
 #include "afs-minimap.h"
 #include "afs-node-search.h"
@@ -189,6 +186,7 @@ afs_canvas_dispose (GObject *object)
   AfsCanvas *self = AFS_CANVAS (object);
 
   disconnect_document (self);
+  afs_canvas_a11y_dispose (self);
   afs_canvas_clear_scene_cache (self);
   g_clear_pointer (&self->minimap, gtk_widget_unparent);
   g_clear_pointer (&self->search, gtk_widget_unparent);
@@ -268,6 +266,7 @@ afs_canvas_size_allocate (GtkWidget *widget, int width, int height, int baseline
     }
   if (self->search && gtk_widget_get_visible (self->search))
     gtk_popover_present (GTK_POPOVER (self->search));
+  afs_canvas_a11y_allocate (self, width, height);
 }
 
 static void
@@ -317,14 +316,6 @@ afs_canvas_class_init (AfsCanvasClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-#ifdef __GLIBC__
-  /* GTK 4.8's cairo renderer allocates and frees window-sized images on
-   * every frame. By default glibc maps each afresh and unmaps it on free,
-   * so every frame pays thousands of page faults; kept in the heap, they
-   * are reused. */
-  mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-  mallopt (M_TRIM_THRESHOLD, 128 * 1024 * 1024);
-#endif
   object_class->dispose = afs_canvas_dispose;
   object_class->finalize = afs_canvas_finalize;
   object_class->get_property = afs_canvas_get_property;
@@ -355,6 +346,7 @@ static void
 afs_canvas_init (AfsCanvas *self)
 {
   afs_canvas_index_init (self);
+  afs_canvas_a11y_init (self);
   self->selection = g_hash_table_new (NULL, NULL);
   self->highlights = g_hash_table_new (NULL, NULL);
   self->zoom = 1.0;

@@ -73,6 +73,12 @@ void         afs_canvas_get_graph_bounds (AfsCanvas *self, graphene_rect_t *rect
 /* Centres the view on graph point (@gx, @gy). */
 void         afs_canvas_center_on (AfsCanvas *self, double gx, double gy);
 
+/* The accessible stand-in of a node in view: an empty child widget over
+ * the node that carries its accessible name, description and states; NULL
+ * when the node is out of view. They follow changes once the view and the
+ * graph stop changing. Transfer none. */
+GtkWidget   *afs_canvas_get_node_accessible (AfsCanvas *self, guint node_id);
+
 /* Opens node search at widget point (@x, @y). */
 void         afs_canvas_show_node_search (AfsCanvas *self, double x, double y, const char *text);
 

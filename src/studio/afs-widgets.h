@@ -13,4 +13,9 @@ G_BEGIN_DECLS
  * a constructor. */
 void afs_widgets_ensure_resources (void);
 
+/* Process-wide malloc settings for a GTK process that draws large frames
+ * (see afs-widgets.c). Call once from main(), before GTK starts: the
+ * application and the canvas benchmark do. */
+void afs_widgets_tune_allocator (void);
+
 G_END_DECLS

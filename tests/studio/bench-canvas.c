@@ -16,6 +16,7 @@
 #include <time.h>
 #include "afs-canvas.h"
 #include "afs-session.h"
+#include "afs-widgets.h"
 #include "canvas-test-util.h"
 
 #define N_NODES 2000
@@ -231,6 +232,8 @@ main (int argc, char **argv)
   double *ms;
   guint nodes_drawn, links_drawn;
 
+  /* As the application's main() does. */
+  afs_widgets_tune_allocator ();
   gtk_init ();
   adw_init ();
   if (g_getenv ("AFS_BENCH_LOCALITY"))

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <math.h>
 #include "afs-canvas-private.h"
 #include "afs-node-search.h"
 #include "canvas-test-util.h"
@@ -351,6 +352,90 @@ test_selection_and_accessible (Fixture *f, gconstpointer data)
   g_assert_cmpuint (afs_document_get_links (f->doc)->len, ==, 4);
 }
 
+static guint
+node_id_at (AfsDocument *doc, guint i)
+{
+  return afs_graph_node_get_id (g_ptr_array_index (afs_document_get_nodes (doc), i));
+}
+
+/* The stand-ins that carry the nodes' accessible names: one per node in
+ * view, over the node, untargetable, following names, selection, run state
+ * and the view once changes stop. */
+static void
+test_node_accessibles (Fixture *f, gconstpointer data)
+{
+  GPtrArray *nodes;
+  GtkWidget *item;
+  graphene_rect_t bounds;
+  g_autoptr(JsonNode) role = json_node_init_string (json_node_alloc (), "film review");
+  guint first, visible = 0;
+
+  build_demo (f->doc);
+  nodes = afs_document_get_nodes (f->doc);
+  activate (f, "canvas.fit", NULL);
+  first = node_id_at (f->doc, 0);
+  /* The real, delayed update. */
+  WAIT_UNTIL (afs_canvas_get_node_accessible (f->canvas, first) != NULL, 5000);
+  wait_frames (GTK_WIDGET (f->canvas), 2);   /* laid out */
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      guint id = node_id_at (f->doc, i);
+      g_autofree char *name = afs_canvas_dup_node_accessible_name (f->canvas, id);
+      NodeView *view = afs_canvas_view (f->canvas, id);
+      double cx = (view->x + view->w / 2 - f->canvas->ox) * f->canvas->zoom;
+      double cy = (view->y + view->h / 2 - f->canvas->oy) * f->canvas->zoom;
+
+      item = afs_canvas_get_node_accessible (f->canvas, id);
+      g_assert_nonnull (item);
+      g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (item)), ==, GTK_ACCESSIBLE_ROLE_GROUP);
+      gtk_test_accessible_assert_property (item, GTK_ACCESSIBLE_PROPERTY_LABEL, name);
+      gtk_test_accessible_assert_state (item, GTK_ACCESSIBLE_STATE_SELECTED, FALSE);
+      /* Over its node, on screen, but the pointer still reaches the canvas. */
+      g_assert_true (gtk_widget_compute_bounds (item, GTK_WIDGET (f->canvas), &bounds));
+      g_assert_cmpfloat (fabs (bounds.origin.x - (view->x - f->canvas->ox) * f->canvas->zoom), <=, 1);
+      g_assert_cmpfloat (fabs (bounds.origin.y - (view->y - f->canvas->oy) * f->canvas->zoom), <=, 1);
+      g_assert_cmpfloat (fabs (bounds.size.width - view->w * f->canvas->zoom), <=, 1);
+      g_assert_true (gtk_widget_pick (GTK_WIDGET (f->canvas), cx, cy, GTK_PICK_DEFAULT) == GTK_WIDGET (f->canvas));
+    }
+  gtk_test_accessible_assert_property (afs_canvas_get_node_accessible (f->canvas, first),
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "The movie was a delight from start to finish.");
+
+  /* Selection, run state and a renamed role reach them. */
+  afs_canvas_select_nodes (f->canvas, &first, 1, FALSE);
+  afs_canvas_set_node_run_state (f->canvas, node_id_at (f->doc, 2), AFS_RUN_STATE_RUNNING, NULL);
+  g_assert_true (afs_document_set_setting (f->doc, first, "role", role, NULL));
+  afs_canvas_a11y_update (f->canvas);
+  item = afs_canvas_get_node_accessible (f->canvas, first);
+  gtk_test_accessible_assert_state (item, GTK_ACCESSIBLE_STATE_SELECTED, TRUE);
+  gtk_test_accessible_assert_state (afs_canvas_get_node_accessible (f->canvas, node_id_at (f->doc, 1)),
+                                    GTK_ACCESSIBLE_STATE_SELECTED, FALSE);
+  gtk_test_accessible_assert_state (afs_canvas_get_node_accessible (f->canvas, node_id_at (f->doc, 2)),
+                                    GTK_ACCESSIBLE_STATE_BUSY, TRUE);
+  {
+    g_autofree char *name = afs_canvas_dup_node_accessible_name (f->canvas, first);
+    g_assert_nonnull (strstr (name, "film review"));
+    gtk_test_accessible_assert_property (item, GTK_ACCESSIBLE_PROPERTY_LABEL, name);
+  }
+
+  /* A removed node loses its stand-in. */
+  afs_document_remove_nodes (f->doc, &first, 1);
+  afs_canvas_a11y_update (f->canvas);
+  g_assert_null (afs_canvas_get_node_accessible (f->canvas, first));
+
+  /* Out of view, nothing is exposed; back in view, all are again. */
+  afs_canvas_pan (f->canvas, -100000, 0);
+  WAIT_UNTIL (afs_canvas_get_node_accessible (f->canvas, node_id_at (f->doc, 0)) == NULL, 5000);
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (f->canvas)); c; c = gtk_widget_get_next_sibling (c))
+    if (g_str_equal (gtk_widget_get_css_name (c), "afs-canvas-node") && gtk_widget_get_visible (c))
+      visible++;
+  g_assert_cmpuint (visible, ==, 0);
+  activate (f, "canvas.fit", NULL);
+  afs_canvas_a11y_update (f->canvas);
+  for (guint i = 0; i < nodes->len; i++)
+    g_assert_nonnull (afs_canvas_get_node_accessible (f->canvas, node_id_at (f->doc, i)));
+}
+
 static void
 test_zoom_around_point (Fixture *f, gconstpointer data)
 {
@@ -412,6 +497,7 @@ main (int argc, char **argv)
   ADD ("culling", test_culling);
   ADD ("scene-cache", test_scene_cache);
   ADD ("selection-accessible", test_selection_and_accessible);
+  ADD ("node-accessibles", test_node_accessibles);
   ADD ("zoom-around-point", test_zoom_around_point);
   ADD ("clipboard-across-windows", test_clipboard_across_windows);
   return g_test_run ();

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "afs-application.h"
+#include "afs-widgets.h"
 
 /* A binary run from its build tree finds the schema compiled there, so
  * that `_build/plain/src/studio/afnio-studio --demo` runs uninstalled. */
@@ -28,6 +29,7 @@ main (int argc, char *argv[])
    * message catalogues (e.g. a `meson install --destdir` tree). */
   const char *localedir = g_getenv ("AFS_LOCALEDIR");
 
+  afs_widgets_tune_allocator ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
