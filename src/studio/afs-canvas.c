@@ -720,7 +720,10 @@ afs_canvas_dup_node_accessible_name (AfsCanvas *self, guint node_id)
 {
   NodeView *view = afs_canvas_view (self, node_id);
   g_autofree char *title = NULL;
-  AfsNodeKind *kind;
+  g_autofree char *named = NULL;
+  g_autofree char *inputs = NULL;
+  g_autofree char *outputs = NULL;
+  const char *kind_name;
   guint n_in, n_out;
 
   if (!view)
@@ -728,12 +731,20 @@ afs_canvas_dup_node_accessible_name (AfsCanvas *self, guint node_id)
   if (view->accessible_name)
     return g_strdup (view->accessible_name);
   title = afs_graph_node_dup_title (view->node);
-  kind = afs_graph_node_get_kind (view->node);
+  kind_name = afs_node_kind_get_name (afs_graph_node_get_kind (view->node));
   n_in = afs_graph_node_get_inputs (view->node)->len;
   n_out = afs_graph_node_get_outputs (view->node)->len;
-  /* Translators: "Variable “question”, 0 inputs, 1 output" */
-  view->accessible_name = g_strdup_printf (_("%s “%s”, %u inputs, %u outputs"),
-                                           afs_node_kind_get_name (kind), title, n_in, n_out);
+  /* An op without a title of its own is named once, not twice. */
+  if (g_strcmp0 (title, kind_name) == 0)
+    named = g_strdup (kind_name);
+  else
+    /* Translators: a node's kind and its title, as in "Variable “question”" */
+    named = g_strdup_printf (_("%s “%s”"), kind_name, title);
+  inputs = g_strdup_printf (ngettext ("%u input", "%u inputs", n_in), n_in);
+  outputs = g_strdup_printf (ngettext ("%u output", "%u outputs", n_out), n_out);
+  /* Translators: a node's accessible name: "Variable “question”", "0 inputs",
+   * "1 output" */
+  view->accessible_name = g_strdup_printf (_("%s, %s, %s"), named, inputs, outputs);
   return g_strdup (view->accessible_name);
 }
 
