@@ -222,6 +222,8 @@ typedef struct {
   guint         n;
   AfnValue    **values;
   GString      *role;    /* the result's role, joined in the same pass */
+  gboolean      all_str; /* every input holds a string ... */
+  gsize         str_len; /* ... and this is their total length in bytes */
   gboolean      record;
   GArray       *edges;   /* made in the same pass when grad mode is on */
 } Gathered;
@@ -250,6 +252,7 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
   g->n = n;
   g->values = g_new (AfnValue *, n);
   g->role = g_string_sized_new (n * 16);
+  g->all_str = TRUE;
   if (grad_enabled)
     {
       g->edges = afn_edges_new (n);
@@ -262,6 +265,14 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
       if (i + PREFETCH_AHEAD / 2 < n)
         afn_variable_prefetch_data (inputs[i + PREFETCH_AHEAD / 2]);
       g->values[i] = afn_variable_peek_data (inputs[i]);
+      if (g->all_str && afn_value_kind (g->values[i]) == AFN_VALUE_STR)
+        {
+          gsize len;
+          afn_value_get_str (g->values[i], &len);
+          g->str_len += len;
+        }
+      else
+        g->all_str = FALSE;
       if (i > 0)
         g_string_append_len (g->role, " and ", 5);
       g_string_append (g->role, afn_variable_role_text (inputs[i]));
@@ -336,32 +347,25 @@ all_strings (AfnValue **values, guint n)
   return TRUE;
 }
 
-/* "<ITEM>x1</ITEM><ITEM>x2</ITEM>...", built in one allocation. */
+/* "<ITEM>x1</ITEM><ITEM>x2</ITEM>...", built in one allocation; @len is the
+ * total length of the strings, counted while they were gathered. */
 static AfnValue *
-sum_strings (AfnValue **values, guint n)
+sum_strings (AfnValue **values, guint n, gsize len)
 {
-  gsize total = 0, len;
   char *text, *p;
-  AfnValue *sum;
+  AfnValue *sum = afn_value_new_str_sized (len + (gsize) n * 13, &text);
 
-  for (guint i = 0; i < n; i++)
-    {
-      if (i + PREFETCH_AHEAD < n)
-        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
-      afn_value_get_str (values[i], &len);
-      total += len + 13;
-    }
-  sum = afn_value_new_str_sized (total, &text);
   p = text;
   for (guint i = 0; i < n; i++)
     {
       const char *s;
+      gsize item_len;
 
       if (i + PREFETCH_AHEAD < n)
         __builtin_prefetch (values[i + PREFETCH_AHEAD]);
-      s = afn_value_get_str (values[i], &len);
+      s = afn_value_get_str (values[i], &item_len);
       memcpy (p, "<ITEM>", 6), p += 6;
-      memcpy (p, s, len), p += len;
+      memcpy (p, s, item_len), p += item_len;
       memcpy (p, "</ITEM>", 7), p += 7;
     }
   return sum;
@@ -390,11 +394,27 @@ sum_numbers (AfnValue **values, guint n, GError **error)
   return g_steal_pointer (&total);
 }
 
+static gsize
+total_str_len (AfnValue **values, guint n)
+{
+  gsize total = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gsize len;
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
+      afn_value_get_str (values[i], &len);
+      total += len;
+    }
+  return total;
+}
+
 static AfnValue *
 sum_scalars (AfnValue **values, guint n, GError **error)
 {
   if (all_strings (values, n))
-    return sum_strings (values, n);
+    return sum_strings (values, n, total_str_len (values, n));
   if (afn_value_kind (values[0]) == AFN_VALUE_STR)
     {
       for (guint i = 1; i < n; i++)
@@ -442,6 +462,20 @@ sum_lists (AfnValue **values, guint n, GError **error)
   return g_steal_pointer (&out);
 }
 
+/* The type check reads every input, each a cache miss: ask ahead. */
+static gboolean
+all_variables (GPtrArray *xs)
+{
+  for (guint i = 0; i < xs->len; i++)
+    {
+      if (i + PREFETCH_AHEAD < xs->len)
+        __builtin_prefetch (g_ptr_array_index (xs, i + PREFETCH_AHEAD));
+      if (!AFN_IS_VARIABLE (g_ptr_array_index (xs, i)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* sum([x1..xn]): numbers add, strings become "<ITEM>x1</ITEM>...", lists
  * combine element by element. Role and backward as for add. Transfer full;
  * NULL with an AfnError on bad input or an empty @xs. */
@@ -452,8 +486,7 @@ afn_sum (GPtrArray *xs, GError **error)
   AfnValue *data;
 
   g_return_val_if_fail (xs != NULL, NULL);
-  for (guint i = 0; i < xs->len; i++)
-    g_return_val_if_fail (AFN_IS_VARIABLE (g_ptr_array_index (xs, i)), NULL);
+  g_return_val_if_fail (all_variables (xs), NULL);
 
   if (xs->len == 0)
     {
@@ -462,7 +495,13 @@ afn_sum (GPtrArray *xs, GError **error)
       return NULL;
     }
   gather (&g, (AfnVariable **) xs->pdata, xs->len);
-  data = is_list (g.values[0]) ? sum_lists (g.values, g.n, error) : sum_scalars (g.values, g.n, error);
+  /* Strings, the common case, were checked and measured while gathered. */
+  if (g.all_str)
+    data = sum_strings (g.values, g.n, g.str_len);
+  else if (is_list (g.values[0]))
+    data = sum_lists (g.values, g.n, error);
+  else
+    data = sum_scalars (g.values, g.n, error);
   if (data == NULL)
     return NULL;
   return combine_result ("SumBackward0", data, &g, error);
