@@ -31,6 +31,16 @@ AfnValue *afn_value_new_str_sized (gsize len, char **buf);
 /* The same with @room bytes after the string's NUL for the caller's use:
  * they live and die with the value. */
 AfnValue *afn_value_new_str_with_room (gsize len, gsize room, char **buf);
+/* String values made together (a backward's gradients) share blocks of up
+ * to 64 KB instead of one allocation each; a block is freed with its last
+ * value. @expected, how many values will be made, sizes the blocks. The
+ * arena itself is only needed while making them. */
+typedef struct _AfnValueArena AfnValueArena;
+AfnValueArena *afn_value_arena_new (guint expected);
+void           afn_value_arena_free (AfnValueArena *arena);
+/* afn_value_new_str_with_room() in the arena. */
+AfnValue      *afn_value_arena_new_str_with_room (AfnValueArena *arena, gsize len, gsize room,
+                                                  char **buf);
 /* How many references @self has: the .hf reader proves with it that a
  * value is held by nothing else. */
 guint     afn_value_peek_ref_count (const AfnValue *self);
