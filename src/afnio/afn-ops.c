@@ -256,6 +256,18 @@ append_item (GString *out, const char *s, gsize len)
   memcpy (out->str + at + 6 + len, "</ITEM>", 7);
 }
 
+/* Appends " and @role" (without " and " for the first), again with one
+ * call into GLib: g_string_append() is not inlined in GLib 2.74. */
+static void
+append_role (GString *out, const char *role, gboolean and)
+{
+  gsize len = strlen (role), at = out->len, sep = and ? 5 : 0;
+
+  g_string_set_size (out, at + sep + len);
+  memcpy (out->str + at, " and ", sep);
+  memcpy (out->str + at + sep, role, len);
+}
+
 /* Reads what add and sum need from @inputs; with @join_items, also sum's
  * text of strings, so that a sum over strings visits each input once. */
 static void
@@ -292,9 +304,7 @@ gather (Gathered *g, AfnVariable **inputs, guint n, gboolean join_items)
         }
       else
         g->all_str = FALSE;
-      if (i > 0)
-        g_string_append_len (g->role, " and ", 5);
-      g_string_append (g->role, afn_variable_role_text (inputs[i]));
+      append_role (g->role, afn_variable_role_text (inputs[i]), i > 0);
       any_requires_grad |= afn_variable_peek_requires_grad (inputs[i]);
       if (grad_enabled)
         afn_edge_fill (&g_array_index (g->edges, AfnEdge, i), inputs[i]);
