@@ -29,16 +29,19 @@ G_DEFINE_FINAL_TYPE (AfnCombineBackward, afn_combine_backward, AFN_TYPE_NODE)
 static const char feedback_head[] = "Here is the combined feedback we got for this specific ";
 static const char feedback_mid[] = " and other variables: ";
 
-/* One allocation holds the text and, after its NUL, the role. */
+/* One allocation (or one piece of @arena's block) holds the text and, after
+ * its NUL, the role. */
 AfnVariable *
-afn_feedback_grad (const char *role, gsize role_len, const char *tail, gsize tail_len)
+afn_feedback_grad (AfnValueArena *arena, const char *role, gsize role_len,
+                   const char *tail, gsize tail_len)
 {
   static const char role_head[] = "feedback to ";
   gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
   gsize len = head + role_len + mid + tail_len;
   gsize role_room = sizeof role_head - 1 + role_len + 1;
   char *text, *p, *grad_role;
-  AfnValue *value = afn_value_new_str_with_room (len, role_room, &text);
+  AfnValue *value = arena != NULL ? afn_value_arena_new_str_with_room (arena, len, role_room, &text)
+                                   : afn_value_new_str_with_room (len, role_room, &text);
 
   p = text;
   memcpy (p, feedback_head, head), p += head;
@@ -78,6 +81,7 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
   g_autoptr(GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
   guint n_edges;
   const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
+  AfnValueArena *arena;
 
   if (!self->saved || (self->inputs != NULL && self->inputs->len != n_edges))
     {
@@ -94,6 +98,8 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
       g_ptr_array_add (texts, afn_variable_dup_data_text (g_ptr_array_index (incoming, j), &len));
       g_array_append_val (lengths, len);
     }
+  /* 100,000 gradients are 100,000 mallocs otherwise. */
+  arena = afn_value_arena_new (MIN ((guint64) n_edges * incoming->len, G_MAXUINT));
   for (guint i = 0; i < n_edges; i++)
     {
       AfnVariable *input = edge_input (self, edges, i);
@@ -111,9 +117,10 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
       role_len = strlen (role);
       for (guint j = 0; j < incoming->len; j++)
         emit (emit_data, i,
-              afn_feedback_grad (role, role_len, g_ptr_array_index (texts, j),
+              afn_feedback_grad (arena, role, role_len, g_ptr_array_index (texts, j),
                                  g_array_index (lengths, gsize, j)));
     }
+  afn_value_arena_free (arena);
   return TRUE;
 }
 

@@ -19,10 +19,11 @@ typedef struct {
   guint        output_nr;
 } AfnEdge;
 
-/* Per-object scratch space for the backward scheduler: a stamp naming the
- * backward that last visited the object, and the object's task there. */
+/* Per-object scratch space for the backward scheduler: the object's task
+ * index in the backward that last visited it. It counts only when that
+ * task names the object, so an index left by another backward does no
+ * harm, and no stamp is needed. */
 typedef struct {
-  guint stamp;
   guint index;
 } AfnScratch;
 
@@ -31,6 +32,16 @@ AfnValue *afn_value_new_str_sized (gsize len, char **buf);
 /* The same with @room bytes after the string's NUL for the caller's use:
  * they live and die with the value. */
 AfnValue *afn_value_new_str_with_room (gsize len, gsize room, char **buf);
+/* String values made together (a backward's gradients) share blocks of up
+ * to 64 KB instead of one allocation each; a block is freed with its last
+ * value. @expected, how many values will be made, sizes the blocks. The
+ * arena itself is only needed while making them. */
+typedef struct _AfnValueArena AfnValueArena;
+AfnValueArena *afn_value_arena_new (guint expected);
+void           afn_value_arena_free (AfnValueArena *arena);
+/* afn_value_new_str_with_room() in the arena. */
+AfnValue      *afn_value_arena_new_str_with_room (AfnValueArena *arena, gsize len, gsize room,
+                                                  char **buf);
 /* How many references @self has: the .hf reader proves with it that a
  * value is held by nothing else. */
 guint     afn_value_peek_ref_count (const AfnValue *self);
@@ -45,8 +56,9 @@ char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
  * for gradients. */
 AfnVariable *afn_variable_new_take (GType type, AfnValue *data, char *role,
                                     gboolean requires_grad);
-/* The same with @role (nullable) in @data's own block, e.g. in the room of
- * afn_value_new_str_with_room(): one allocation per Variable, not two. */
+/* The same with @role (nullable) in @data's own block, right after the
+ * NUL of @data's string, i.e. in the room of afn_value_new_str_with_room():
+ * one allocation per Variable, not two. */
 AfnVariable *afn_variable_new_role_in_data (GType type, AfnValue *data, const char *role,
                                             gboolean requires_grad);
 /* What afn_node_record() does to an op's output: requires grad, not a leaf,

@@ -26,7 +26,9 @@ AfnNode *afn_split_backward_new (AfnVariable *input);
 
 /* A gradient Variable: data "Here is the combined feedback we got for this
  * specific {role} and other variables: " followed by @tail_len bytes of
- * @tail, role "feedback to {role}", both in one allocation. Transfer full. */
-AfnVariable *afn_feedback_grad (const char *role, gsize role_len, const char *tail, gsize tail_len);
+ * @tail, role "feedback to {role}", both in one allocation or, with @arena
+ * (nullable), in one piece of the arena's block. Transfer full. */
+AfnVariable *afn_feedback_grad (AfnValueArena *arena, const char *role, gsize role_len,
+                                const char *tail, gsize tail_len);
 
 G_END_DECLS

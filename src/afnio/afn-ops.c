@@ -222,6 +222,8 @@ typedef struct {
   guint         n;
   AfnValue    **values;
   GString      *role;    /* the result's role, joined in the same pass */
+  gboolean      all_str; /* every input holds a string */
+  GString      *items;   /* sum's "<ITEM>x1</ITEM>..." while all_str; nullable */
   gboolean      record;
   GArray       *edges;   /* made in the same pass when grad mode is on */
 } Gathered;
@@ -232,6 +234,8 @@ gathered_clear (Gathered *g)
   g_free (g->values);
   if (g->role != NULL)
     g_string_free (g->role, TRUE);
+  if (g->items != NULL)
+    g_string_free (g->items, TRUE);
   g_clear_pointer (&g->edges, g_array_unref);
 }
 
@@ -240,8 +244,34 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Gathered, gathered_clear)
 /* How many Variables ahead a loop asks for memory. */
 #define PREFETCH_AHEAD 16
 
+/* Appends "<ITEM>@s</ITEM>" with one call into GLib, not three. */
 static void
-gather (Gathered *g, AfnVariable **inputs, guint n)
+append_item (GString *out, const char *s, gsize len)
+{
+  gsize at = out->len;
+
+  g_string_set_size (out, at + len + 13);
+  memcpy (out->str + at, "<ITEM>", 6);
+  memcpy (out->str + at + 6, s, len);
+  memcpy (out->str + at + 6 + len, "</ITEM>", 7);
+}
+
+/* Appends " and @role" (without " and " for the first), again with one
+ * call into GLib: g_string_append() is not inlined in GLib 2.74. */
+static void
+append_role (GString *out, const char *role, gboolean and)
+{
+  gsize len = strlen (role), at = out->len, sep = and ? 5 : 0;
+
+  g_string_set_size (out, at + sep + len);
+  memcpy (out->str + at, " and ", sep);
+  memcpy (out->str + at + sep, role, len);
+}
+
+/* Reads what add and sum need from @inputs; with @join_items, also sum's
+ * text of strings, so that a sum over strings visits each input once. */
+static void
+gather (Gathered *g, AfnVariable **inputs, guint n, gboolean join_items)
 {
   gboolean any_requires_grad = FALSE;
   gboolean grad_enabled = afn_is_grad_enabled ();
@@ -250,6 +280,9 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
   g->n = n;
   g->values = g_new (AfnValue *, n);
   g->role = g_string_sized_new (n * 16);
+  g->all_str = TRUE;
+  if (join_items)
+    g->items = g_string_sized_new (n * 24);
   if (grad_enabled)
     {
       g->edges = afn_edges_new (n);
@@ -262,9 +295,16 @@ gather (Gathered *g, AfnVariable **inputs, guint n)
       if (i + PREFETCH_AHEAD / 2 < n)
         afn_variable_prefetch_data (inputs[i + PREFETCH_AHEAD / 2]);
       g->values[i] = afn_variable_peek_data (inputs[i]);
-      if (i > 0)
-        g_string_append_len (g->role, " and ", 5);
-      g_string_append (g->role, afn_variable_role_text (inputs[i]));
+      if (g->all_str && afn_value_kind (g->values[i]) == AFN_VALUE_STR)
+        {
+          gsize len;
+          const char *s = afn_value_get_str (g->values[i], &len);
+          if (g->items != NULL)
+            append_item (g->items, s, len);
+        }
+      else
+        g->all_str = FALSE;
+      append_role (g->role, afn_variable_role_text (inputs[i]), i > 0);
       any_requires_grad |= afn_variable_peek_requires_grad (inputs[i]);
       if (grad_enabled)
         afn_edge_fill (&g_array_index (g->edges, AfnEdge, i), inputs[i]);
@@ -314,7 +354,7 @@ afn_add (AfnVariable *x, AfnVariable *y, GError **error)
   g_return_val_if_fail (AFN_IS_VARIABLE (x), NULL);
   g_return_val_if_fail (AFN_IS_VARIABLE (y), NULL);
 
-  gather (&g, inputs, 2);
+  gather (&g, inputs, 2, FALSE);
   data = add_values (g.values[0], g.values[1], error);
   if (data == NULL)
     return NULL;
@@ -336,32 +376,25 @@ all_strings (AfnValue **values, guint n)
   return TRUE;
 }
 
-/* "<ITEM>x1</ITEM><ITEM>x2</ITEM>...", built in one allocation. */
+/* "<ITEM>x1</ITEM><ITEM>x2</ITEM>...", built in one allocation; @len is the
+ * total length of the strings. */
 static AfnValue *
-sum_strings (AfnValue **values, guint n)
+sum_strings (AfnValue **values, guint n, gsize len)
 {
-  gsize total = 0, len;
   char *text, *p;
-  AfnValue *sum;
+  AfnValue *sum = afn_value_new_str_sized (len + (gsize) n * 13, &text);
 
-  for (guint i = 0; i < n; i++)
-    {
-      if (i + PREFETCH_AHEAD < n)
-        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
-      afn_value_get_str (values[i], &len);
-      total += len + 13;
-    }
-  sum = afn_value_new_str_sized (total, &text);
   p = text;
   for (guint i = 0; i < n; i++)
     {
       const char *s;
+      gsize item_len;
 
       if (i + PREFETCH_AHEAD < n)
         __builtin_prefetch (values[i + PREFETCH_AHEAD]);
-      s = afn_value_get_str (values[i], &len);
+      s = afn_value_get_str (values[i], &item_len);
       memcpy (p, "<ITEM>", 6), p += 6;
-      memcpy (p, s, len), p += len;
+      memcpy (p, s, item_len), p += item_len;
       memcpy (p, "</ITEM>", 7), p += 7;
     }
   return sum;
@@ -390,11 +423,27 @@ sum_numbers (AfnValue **values, guint n, GError **error)
   return g_steal_pointer (&total);
 }
 
+static gsize
+total_str_len (AfnValue **values, guint n)
+{
+  gsize total = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gsize len;
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
+      afn_value_get_str (values[i], &len);
+      total += len;
+    }
+  return total;
+}
+
 static AfnValue *
 sum_scalars (AfnValue **values, guint n, GError **error)
 {
   if (all_strings (values, n))
-    return sum_strings (values, n);
+    return sum_strings (values, n, total_str_len (values, n));
   if (afn_value_kind (values[0]) == AFN_VALUE_STR)
     {
       for (guint i = 1; i < n; i++)
@@ -442,6 +491,20 @@ sum_lists (AfnValue **values, guint n, GError **error)
   return g_steal_pointer (&out);
 }
 
+/* The type check reads every input, each a cache miss: ask ahead. */
+static gboolean
+all_variables (GPtrArray *xs)
+{
+  for (guint i = 0; i < xs->len; i++)
+    {
+      if (i + PREFETCH_AHEAD < xs->len)
+        __builtin_prefetch (g_ptr_array_index (xs, i + PREFETCH_AHEAD));
+      if (!AFN_IS_VARIABLE (g_ptr_array_index (xs, i)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* sum([x1..xn]): numbers add, strings become "<ITEM>x1</ITEM>...", lists
  * combine element by element. Role and backward as for add. Transfer full;
  * NULL with an AfnError on bad input or an empty @xs. */
@@ -452,8 +515,7 @@ afn_sum (GPtrArray *xs, GError **error)
   AfnValue *data;
 
   g_return_val_if_fail (xs != NULL, NULL);
-  for (guint i = 0; i < xs->len; i++)
-    g_return_val_if_fail (AFN_IS_VARIABLE (g_ptr_array_index (xs, i)), NULL);
+  g_return_val_if_fail (all_variables (xs), NULL);
 
   if (xs->len == 0)
     {
@@ -461,8 +523,19 @@ afn_sum (GPtrArray *xs, GError **error)
                            _("sum() needs at least one Variable."));
       return NULL;
     }
-  gather (&g, (AfnVariable **) xs->pdata, xs->len);
-  data = is_list (g.values[0]) ? sum_lists (g.values, g.n, error) : sum_scalars (g.values, g.n, error);
+  gather (&g, (AfnVariable **) xs->pdata, xs->len, TRUE);
+  /* Strings, the common case, were joined while gathered. */
+  if (g.all_str)
+    {
+      gsize len = g.items->len;
+      /* Shrinking in place gives back what the guess of its size left over. */
+      char *text = g_realloc (g_string_free (g_steal_pointer (&g.items), FALSE), len + 1);
+      data = afn_value_new_str_take (text, len);
+    }
+  else if (is_list (g.values[0]))
+    data = sum_lists (g.values, g.n, error);
+  else
+    data = sum_scalars (g.values, g.n, error);
   if (data == NULL)
     return NULL;
   return combine_result ("SumBackward0", data, &g, error);

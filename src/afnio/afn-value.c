@@ -18,7 +18,9 @@ struct _AfnValue
     gboolean b;
     gint64 i;
     double d;
-    struct { char *bytes; gsize len; } s;         /* STR, BIGINT (decimal) */
+    /* STR, BIGINT (decimal); @block is the AfnValueArena block a STR lives
+     * in, NULL when it has its own allocation. */
+    struct { char *bytes; gsize len; gpointer block; } s;
     GPtrArray *items;                              /* LIST, TUPLE */
     struct { GPtrArray *keys; GPtrArray *values; AfnValue *attrs; } map;
     gpointer object;                               /* OBJECT */
@@ -294,6 +296,95 @@ afn_value_peek_ref_count (const AfnValue *self)
   return (guint) g_atomic_int_get ((gint *) &self->ref_count);
 }
 
+/* Values made by an AfnValueArena share blocks of at most this size, and
+ * larger values get their own: one value kept alive keeps little else. */
+#define ARENA_BLOCK_MAX (64 * 1024)
+
+typedef struct {
+  gatomicrefcount ref_count;  /* the arena while it fills the block, and each value in it */
+  guint64         data[];     /* as the values in it need, 8-byte aligned */
+} ArenaBlock;
+
+struct _AfnValueArena {
+  ArenaBlock *block;          /* nullable */
+  gsize       used, size;
+  guint       expected;       /* values still to come, as the caller guessed */
+};
+
+static void
+arena_block_unref (ArenaBlock *block)
+{
+  if (g_atomic_ref_count_dec (&block->ref_count))
+    g_free (block);
+}
+
+static void
+value_free (AfnValue *self)
+{
+  if (self->kind == AFN_VALUE_STR && self->s.block != NULL)
+    arena_block_unref (self->s.block);
+  else
+    g_free (self);
+}
+
+AfnValueArena *
+afn_value_arena_new (guint expected)
+{
+  AfnValueArena *arena = g_new0 (AfnValueArena, 1);
+
+  arena->expected = expected;
+  return arena;
+}
+
+void
+afn_value_arena_free (AfnValueArena *arena)
+{
+  if (arena->block != NULL)
+    arena_block_unref (arena->block);
+  g_free (arena);
+}
+
+/* A new block for values like one of @size bytes: room for the values
+ * still expected, so that two gradients of an add do not hold 64 KB. */
+static void
+arena_next_block (AfnValueArena *arena, gsize size)
+{
+  gsize want = size * MAX (arena->expected, 1);
+
+  if (arena->block != NULL)
+    arena_block_unref (arena->block);
+  arena->size = CLAMP (want, size, ARENA_BLOCK_MAX);
+  arena->block = g_malloc (sizeof (ArenaBlock) + arena->size);
+  g_atomic_ref_count_init (&arena->block->ref_count);
+  arena->used = 0;
+}
+
+AfnValue *
+afn_value_arena_new_str_with_room (AfnValueArena *arena, gsize len, gsize room, char **buf)
+{
+  gsize size = (sizeof (AfnValue) + len + 1 + room + 7) & ~(gsize) 7;
+  AfnValue *self;
+
+  if (arena->expected > 0)
+    arena->expected--;
+  if (size > ARENA_BLOCK_MAX / 8)
+    return afn_value_new_str_with_room (len, room, buf);
+  if (arena->block == NULL || arena->used + size > arena->size)
+    arena_next_block (arena, size);
+  self = (AfnValue *) ((char *) arena->block->data + arena->used);
+  arena->used += size;
+  g_atomic_ref_count_inc (&arena->block->ref_count);
+  memset (self, 0, sizeof (AfnValue));
+  g_atomic_ref_count_init (&self->ref_count);
+  self->kind = AFN_VALUE_STR;
+  self->s.bytes = (char *) (self + 1);
+  self->s.len = len;
+  self->s.block = arena->block;
+  self->s.bytes[len] = '\0';
+  *buf = self->s.bytes;
+  return self;
+}
+
 void
 afn_value_unref (AfnValue *self)
 {
@@ -321,13 +412,13 @@ afn_value_unref (AfnValue *self)
               g_ptr_array_set_free_func (v->items, NULL);
             }
           value_clear (v);
-          g_free (v);
+          value_free (v);
         }
       g_ptr_array_unref (work);
       return;
     }
   value_clear (self);
-  g_free (self);
+  value_free (self);
 }
 
 AfnValueKind
