@@ -62,6 +62,7 @@ typedef struct {
   GPtrArray    *retained;       /* RetainedGrad */
   guint         in_flight;
   guint         seq;
+  guint         stamp;          /* marks the objects this backward visited */
   gboolean      retain_graph;
   gboolean      restricted;     /* inputs= was given: only those leaves get grads */
   gboolean      finished;
@@ -78,6 +79,8 @@ typedef struct {
 } NodeCall;
 
 static void pump (Backward *bw);
+
+static gint last_stamp;
 
 /* Life cycle ------------------------------------------------------------ */
 
@@ -107,6 +110,9 @@ backward_new (GTask *task, gboolean retain_graph)
   bw->ready = g_array_new (FALSE, FALSE, sizeof (guint));
   bw->retained = g_ptr_array_new_with_free_func (retained_grad_free);
   bw->retain_graph = retain_graph;
+  do
+    bw->stamp = (guint) g_atomic_int_add (&last_stamp, 1) + 1;
+  while (bw->stamp == 0);
   return bw;
 }
 
@@ -165,8 +171,7 @@ task_at (Backward *bw, guint index)
 /* The task of an edge's target, made on first sight; -1 for no target.
  * Leaves are keyed by the Variable, whether the edge holds it directly or
  * through its AccumulateGrad node, so a leaf used twice has one task. The
- * task index kept in each object replaces a hash table; it counts only
- * when that task names the object (it may be left from another backward).
+ * objects' scratch stamps replace a hash table: one visit costs two stores.
  * A leaf held by its edge needs no reference of its own: the graph keeps
  * it alive; one reached only through an AccumulateGrad node does. */
 static gint
@@ -185,12 +190,13 @@ task_for (Backward *bw, AfnNode *node, AfnVariable *leaf)
     }
   if (node == NULL && leaf == NULL)
     return -1;
-  task.object = leaf != NULL ? (gpointer) leaf : (gpointer) node;
   scratch = leaf != NULL ? afn_variable_scratch (leaf) : afn_node_scratch (node);
-  if (scratch->index < bw->tasks->len && task_at (bw, scratch->index)->object == task.object)
+  if (scratch->stamp == bw->stamp)
     return scratch->index;
+  scratch->stamp = bw->stamp;
   scratch->index = bw->tasks->len;
 
+  task.object = leaf != NULL ? (gpointer) leaf : (gpointer) node;
   if (owned)
     g_object_ref (task.object);
   task.owned = owned;

@@ -19,11 +19,10 @@ typedef struct {
   guint        output_nr;
 } AfnEdge;
 
-/* Per-object scratch space for the backward scheduler: the object's task
- * index in the backward that last visited it. It counts only when that
- * task names the object, so an index left by another backward does no
- * harm, and no stamp is needed. */
+/* Per-object scratch space for the backward scheduler: a stamp naming the
+ * backward that last visited the object, and the object's task there. */
 typedef struct {
+  guint stamp;
   guint index;
 } AfnScratch;
 
@@ -56,9 +55,8 @@ char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
  * for gradients. */
 AfnVariable *afn_variable_new_take (GType type, AfnValue *data, char *role,
                                     gboolean requires_grad);
-/* The same with @role (nullable) in @data's own block, right after the
- * NUL of @data's string, i.e. in the room of afn_value_new_str_with_room():
- * one allocation per Variable, not two. */
+/* The same with @role (nullable) in @data's own block, e.g. in the room of
+ * afn_value_new_str_with_room(): one allocation per Variable, not two. */
 AfnVariable *afn_variable_new_role_in_data (GType type, AfnValue *data, const char *role,
                                             gboolean requires_grad);
 /* What afn_node_record() does to an op's output: requires grad, not a leaf,

@@ -19,19 +19,16 @@ typedef struct
   char        *variable_id;
   AfnGradList *grads_model;  /* the GListModel view, made on first use */
   AfnValue    *py_state;
-  char        *role;         /* owned, when the role is not in a data block */
   AfnValue    *role_block;   /* the former data that the role lives in */
   AfnNode     *grad_fn;      /* an op's output's history */
   AfnNode     *accumulate;   /* this leaf's AccumulateGrad, made on first use */
   guint        output_nr;
 } Extra;
 
-/* 32 bytes, which GLib's slice allocator makes a 64-byte instance (with one
- * more pointer it would be 80): there is no role pointer, as the role of
- * leaves and gradients sits after the text in their data's block. */
 typedef struct
 {
   AfnValue    *data;
+  char        *role;
   gpointer     grads;        /* the one gradient, or an array when n_grads > 1 */
   Extra       *extra;        /* nullable */
   AfnScratch   scratch;
@@ -39,7 +36,7 @@ typedef struct
   guint        requires_grad : 1;
   guint        is_leaf : 1;
   guint        retain_grad : 1;
-  guint        role_in_data : 1; /* role follows the text of role_block, or else of data */
+  guint        role_in_data : 1; /* role lives in data's block (or role_block) */
 } AfnVariablePrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (AfnVariable, afn_variable, G_TYPE_OBJECT)
@@ -65,21 +62,6 @@ static GParamSpec *props[N_PROPS];
 #define GRAD_FN(priv) ((priv)->extra != NULL ? (priv)->extra->grad_fn : NULL)
 #define OUTPUT_NR(priv) ((priv)->extra != NULL ? (priv)->extra->output_nr : 0u)
 #define ACCUMULATE(priv) ((priv)->extra != NULL ? (priv)->extra->accumulate : NULL)
-
-/* The role, nullable. */
-static const char *
-peek_role (AfnVariablePrivate *priv)
-{
-  const AfnValue *block;
-  const char *text;
-  gsize len;
-
-  if (!priv->role_in_data)
-    return priv->extra != NULL ? priv->extra->role : NULL;
-  block = priv->extra != NULL && priv->extra->role_block != NULL ? priv->extra->role_block : priv->data;
-  text = afn_value_get_str (block, &len);
-  return text + len + 1;
-}
 
 static Extra *
 extra (AfnVariable *self)
@@ -179,12 +161,14 @@ afn_variable_finalize (GObject *object)
 {
   AfnVariablePrivate *priv = PRIV (AFN_VARIABLE (object));
 
+  if (!priv->role_in_data)
+    g_free (priv->role);
+  priv->role = NULL;
   g_clear_pointer (&priv->data, afn_value_unref);
   clear_grads (priv);
   if (priv->extra != NULL)
     {
       g_free (priv->extra->variable_id);
-      g_free (priv->extra->role);
       g_clear_pointer (&priv->extra->py_state, afn_value_unref);
       g_clear_pointer (&priv->extra->role_block, afn_value_unref);
       g_free (priv->extra);
@@ -204,7 +188,7 @@ afn_variable_get_property (GObject *object, guint prop_id, GValue *value, GParam
       g_value_set_boxed (value, priv->data);
       break;
     case PROP_ROLE:
-      g_value_set_string (value, peek_role (priv));
+      g_value_set_string (value, priv->role);
       break;
     case PROP_REQUIRES_GRAD:
       g_value_set_boolean (value, priv->requires_grad);
@@ -295,34 +279,24 @@ afn_variable_init (AfnVariable *self)
   PRIV (self)->is_leaf = TRUE;
 }
 
-static AfnVariable *
-new_without_role (GType type, AfnValue *data, gboolean requires_grad)
+AfnVariable *
+afn_variable_new_take (GType type, AfnValue *data, char *role, gboolean requires_grad)
 {
   AfnVariable *self = (AfnVariable *) g_object_new_with_properties (type, 0, NULL, NULL);
   AfnVariablePrivate *priv = PRIV (self);
 
   priv->data = data;
+  priv->role = role;
   priv->requires_grad = !!requires_grad;
-  return self;
-}
-
-AfnVariable *
-afn_variable_new_take (GType type, AfnValue *data, char *role, gboolean requires_grad)
-{
-  AfnVariable *self = new_without_role (type, data, requires_grad);
-
-  if (role != NULL)
-    extra (self)->role = role;
   return self;
 }
 
 AfnVariable *
 afn_variable_new_role_in_data (GType type, AfnValue *data, const char *role, gboolean requires_grad)
 {
-  AfnVariable *self = new_without_role (type, data, requires_grad);
+  AfnVariable *self = afn_variable_new_take (type, data, (char *) role, requires_grad);
 
   PRIV (self)->role_in_data = role != NULL;
-  g_assert (role == NULL || peek_role (PRIV (self)) == role);
   return self;
 }
 
@@ -540,13 +514,13 @@ const char *
 afn_variable_get_role (AfnVariable *self)
 {
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
-  return peek_role (PRIV (self));
+  return PRIV (self)->role;
 }
 
 const char *
 afn_variable_role_text (AfnVariable *self)
 {
-  const char *role = peek_role (PRIV (self));
+  const char *role = PRIV (self)->role;
   return role != NULL ? role : "None";
 }
 
@@ -559,7 +533,7 @@ afn_variable_set_role (AfnVariable *self, const char *role)
 
   g_return_if_fail (AFN_IS_VARIABLE (self));
   priv = PRIV (self);
-  if (g_strcmp0 (peek_role (priv), role) == 0)
+  if (g_strcmp0 (priv->role, role) == 0)
     return;
   /* Copied first: @role may live in the block that goes. */
   copy = g_strdup (role);
@@ -570,10 +544,9 @@ afn_variable_set_role (AfnVariable *self, const char *role)
       if (priv->extra != NULL)
         g_clear_pointer (&priv->extra->role_block, afn_value_unref);
     }
-  else if (priv->extra != NULL)
-    g_free (priv->extra->role);
-  if (copy != NULL || priv->extra != NULL)
-    extra (self)->role = copy;
+  else
+    g_free (priv->role);
+  priv->role = copy;
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLE]);
 }
 
@@ -876,7 +849,7 @@ afn_variable_detach (AfnVariable *self)
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
   priv = PRIV (self);
   return afn_variable_new_take (AFN_TYPE_VARIABLE, afn_value_ref (priv->data),
-                                g_strdup (peek_role (priv)), FALSE);
+                                g_strdup (priv->role), FALSE);
 }
 
 /* copy_(): takes data, role and requires_grad from @src. A scalar into a
@@ -919,7 +892,7 @@ afn_variable_copy_ (AfnVariable *self, AfnVariable *src, GError **error)
   drop_data (self);
   PRIV (self)->data = g_steal_pointer (&data);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_DATA]);
-  afn_variable_set_role (self, peek_role (PRIV (src)));
+  afn_variable_set_role (self, PRIV (src)->role);
   set_requires_grad (self, PRIV (src)->requires_grad);
   g_object_thaw_notify (G_OBJECT (self));
   return TRUE;
@@ -1153,7 +1126,7 @@ afn_variable_scratch (AfnVariable *self)
 
 /* Loops over 100,000 leaves mostly wait for memory: they ask for the
  * Variable a few iterations ahead, then for its data block (which also
- * holds the role of a string Variable, after the text). */
+ * holds the role of a string Variable). */
 void
 afn_variable_prefetch (AfnVariable *self)
 {
@@ -1167,7 +1140,7 @@ afn_variable_prefetch_data (AfnVariable *self)
   AfnVariablePrivate *priv = PRIV (self);
 
   __builtin_prefetch (priv->data);
-  __builtin_prefetch ((char *) priv->data + 64);
+  __builtin_prefetch (priv->role);
 }
 
 AfnValue *
