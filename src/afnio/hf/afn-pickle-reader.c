@@ -340,13 +340,14 @@ static gboolean
 push_str (Reader *r, const guint8 *s, gsize len)
 {
   char *copy;
+  AfnValue *v;
 
   if (!hf_utf8_valid (s, len))
     return corrupt (r, _("a string is not valid UTF-8"));
-  copy = g_malloc (len + 1);
+  /* The bytes in the value's own block: one allocation per string. */
+  v = afn_value_new_str_sized (len, &copy);
   memcpy (copy, s, len);
-  copy[len] = '\0';
-  return push (r, afn_value_new_str_take (copy, len));
+  return push (r, v);
 }
 
 static void
