@@ -638,6 +638,15 @@ afn_value_set_item_take (AfnValue *self, guint i, AfnValue *item)
   self->c.slots[i] = item;
 }
 
+AfnValue *const *
+afn_value_peek_pairs (const AfnValue *self, guint *n_pairs)
+{
+  g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
+  g_return_val_if_fail (n_pairs != NULL, NULL);
+  *n_pairs = self->c.len;
+  return self->c.slots;
+}
+
 AfnValue *
 afn_value_get_key (const AfnValue *self, guint i)
 {
