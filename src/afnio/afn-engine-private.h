@@ -44,6 +44,10 @@ AfnValue      *afn_value_arena_new_str_with_room (AfnValueArena *arena, gsize le
 /* How many references @self has: the .hf reader proves with it that a
  * value is held by nothing else. */
 guint     afn_value_peek_ref_count (const AfnValue *self);
+/* A DICT's or ORDERED_DICT's pairs as 2 * *@n_pairs values, key and value
+ * alternating, in insertion order (transfer none; valid until the mapping
+ * changes): for loops over every pair that are run once per object loaded. */
+AfnValue *const *afn_value_peek_pairs (const AfnValue *self, guint *n_pairs);
 /* Valid UTF-8 for display: a lone surrogate becomes one U+FFFD, other
  * invalid bytes one each, NUL bytes too when @replace_nul. Transfer full. */
 char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);

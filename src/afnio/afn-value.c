@@ -21,8 +21,10 @@ struct _AfnValue
     /* STR, BIGINT (decimal); @block is the AfnValueArena block a STR lives
      * in, NULL when it has its own allocation. */
     struct { char *bytes; gsize len; gpointer block; } s;
-    GPtrArray *items;                              /* LIST, TUPLE */
-    struct { GPtrArray *keys; GPtrArray *values; AfnValue *attrs; } map;
+    /* LIST, TUPLE: @len items in @slots; DICT, ORDERED_DICT: @len pairs,
+     * key and value alternating in @slots. One allocation per container
+     * (the array) instead of a header and an array per GPtrArray. */
+    struct { AfnValue **slots; guint len; guint alloc; AfnValue *attrs; } c;
     gpointer object;                               /* OBJECT */
     struct { AfnNode *node; gint64 output_nr; } edge;
     struct { char *module; char *name; } global;
@@ -31,6 +33,57 @@ struct _AfnValue
 
 G_DEFINE_BOXED_TYPE (AfnValue, afn_value, afn_value_ref, afn_value_unref)
 
+/* GLib's g_atomic_ref_count_inc/dec are out-of-line calls with their own
+ * checks unless G_DISABLE_CHECKS is set; a decode of 10,000 Variables makes
+ * about a million of them, so the counts are changed inline here. */
+static inline void
+count_inc (AfnValue *self)
+{
+  g_atomic_int_inc ((gint *) &self->ref_count);
+}
+
+static inline gboolean
+count_dec (AfnValue *self)
+{
+  return g_atomic_int_dec_and_test ((gint *) &self->ref_count);
+}
+
+static gboolean
+is_sequence (const AfnValue *self)
+{
+  return self->kind == AFN_VALUE_LIST || self->kind == AFN_VALUE_TUPLE;
+}
+
+static gboolean
+is_mapping (const AfnValue *self)
+{
+  return self->kind == AFN_VALUE_DICT || self->kind == AFN_VALUE_ORDERED_DICT;
+}
+
+/* The slots a container uses: one per item, two per pair. */
+static gsize
+n_slots (const AfnValue *self)
+{
+  return is_mapping (self) ? 2 * (gsize) self->c.len : self->c.len;
+}
+
+/* Room for @more slots after the used ones: exactly that much the first
+ * time (a container filled by one SETITEMS or APPENDS is not rounded up),
+ * then at least double, so one-by-one appends stay linear. */
+static void
+reserve_slots (AfnValue *self, gsize more)
+{
+  gsize used = n_slots (self);
+  gsize want;
+
+  if (used + more <= self->c.alloc)
+    return;
+  want = self->c.alloc == 0 ? more : MAX (used + more, 2 * (gsize) self->c.alloc);
+  g_assert (want <= G_MAXUINT);
+  self->c.slots = g_renew (AfnValue *, self->c.slots, want);
+  self->c.alloc = (guint) want;
+}
+
 static AfnValue *
 value_alloc (AfnValueKind kind)
 {
@@ -38,13 +91,6 @@ value_alloc (AfnValueKind kind)
   g_atomic_ref_count_init (&self->ref_count);
   self->kind = kind;
   return self;
-}
-
-static void
-free_value_cb (gpointer data)
-{
-  if (data != NULL)
-    afn_value_unref (data);
 }
 
 AfnValue *
@@ -172,45 +218,28 @@ afn_value_new_str_take (char *s, gsize len)
   return self;
 }
 
-static AfnValue *
-new_sequence (AfnValueKind kind)
-{
-  AfnValue *self = value_alloc (kind);
-  self->items = g_ptr_array_new_with_free_func (free_value_cb);
-  return self;
-}
-
 AfnValue *
 afn_value_new_list (void)
 {
-  return new_sequence (AFN_VALUE_LIST);
+  return value_alloc (AFN_VALUE_LIST);
 }
 
 AfnValue *
 afn_value_new_tuple (void)
 {
-  return new_sequence (AFN_VALUE_TUPLE);
-}
-
-static AfnValue *
-new_mapping (AfnValueKind kind)
-{
-  AfnValue *self = value_alloc (kind);
-  self->map.keys = g_ptr_array_new_with_free_func (free_value_cb);
-  self->map.values = g_ptr_array_new_with_free_func (free_value_cb);
-  return self;
+  return value_alloc (AFN_VALUE_TUPLE);
 }
 
 AfnValue *
 afn_value_new_dict (void)
 {
-  return new_mapping (AFN_VALUE_DICT);
+  return value_alloc (AFN_VALUE_DICT);
 }
 
 AfnValue *
 afn_value_new_ordered_dict (void)
 {
-  return new_mapping (AFN_VALUE_ORDERED_DICT);
+  return value_alloc (AFN_VALUE_ORDERED_DICT);
 }
 
 AfnValue *
@@ -246,7 +275,7 @@ AfnValue *
 afn_value_ref (AfnValue *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  g_atomic_ref_count_inc (&self->ref_count);
+  count_inc (self);
   return self;
 }
 
@@ -262,13 +291,13 @@ value_clear (AfnValue *self)
       break;
     case AFN_VALUE_LIST:
     case AFN_VALUE_TUPLE:
-      g_ptr_array_unref (self->items);
-      break;
     case AFN_VALUE_DICT:
     case AFN_VALUE_ORDERED_DICT:
-      g_ptr_array_unref (self->map.keys);
-      g_ptr_array_unref (self->map.values);
-      g_clear_pointer (&self->map.attrs, afn_value_unref);
+      for (gsize i = 0, n = n_slots (self); i < n; i++)
+        if (self->c.slots[i] != NULL)
+          afn_value_unref (self->c.slots[i]);
+      g_free (self->c.slots);
+      g_clear_pointer (&self->c.attrs, afn_value_unref);
       break;
     case AFN_VALUE_OBJECT:
       g_object_unref (self->object);
@@ -385,36 +414,52 @@ afn_value_arena_new_str_with_room (AfnValueArena *arena, gsize len, gsize room, 
   return self;
 }
 
+/* Frees @self, a sequence whose count reached zero. Deeply nested trees (a
+ * hostile file can hold 10,000 levels) are freed iteratively: a sequence
+ * whose last reference a child sequence held is moved to a work list
+ * instead of being released recursively. The work list is only made when
+ * there is such a child: a list of Variables needs none. */
+static void
+free_sequences (AfnValue *self)
+{
+  GPtrArray *work = NULL;
+  AfnValue *v = self;
+
+  while (v != NULL)
+    {
+      for (guint i = 0; i < v->c.len; i++)
+        {
+          AfnValue *child = v->c.slots[i];
+          if (child == NULL || !count_dec (child))
+            continue;
+          if (!is_sequence (child))
+            {
+              value_clear (child);
+              value_free (child);
+              continue;
+            }
+          if (work == NULL)
+            work = g_ptr_array_new ();
+          g_ptr_array_add (work, child);
+        }
+      v->c.len = 0;
+      value_clear (v);
+      value_free (v);
+      v = work != NULL && work->len > 0 ? g_ptr_array_steal_index_fast (work, work->len - 1) : NULL;
+    }
+  if (work != NULL)
+    g_ptr_array_unref (work);
+}
+
 void
 afn_value_unref (AfnValue *self)
 {
   g_return_if_fail (self != NULL);
-  if (!g_atomic_ref_count_dec (&self->ref_count))
+  if (!count_dec (self))
     return;
-  /* Deeply nested trees (a hostile file can hold 10,000 levels) are freed
-   * iteratively: a container's children are moved to a work list instead of
-   * being released recursively. */
-  if (self->kind == AFN_VALUE_LIST || self->kind == AFN_VALUE_TUPLE)
+  if (is_sequence (self))
     {
-      GPtrArray *work = g_ptr_array_new ();
-      g_ptr_array_add (work, self);
-      while (work->len > 0)
-        {
-          AfnValue *v = g_ptr_array_steal_index_fast (work, work->len - 1);
-          if (v->kind == AFN_VALUE_LIST || v->kind == AFN_VALUE_TUPLE)
-            {
-              for (guint i = 0; i < v->items->len; i++)
-                {
-                  AfnValue *child = g_ptr_array_index (v->items, i);
-                  if (child != NULL && g_atomic_ref_count_dec (&child->ref_count))
-                    g_ptr_array_add (work, child);
-                }
-              g_ptr_array_set_free_func (v->items, NULL);
-            }
-          value_clear (v);
-          value_free (v);
-        }
-      g_ptr_array_unref (work);
+      free_sequences (self);
       return;
     }
   value_clear (self);
@@ -549,26 +594,12 @@ afn_value_get_global_name (const AfnValue *self)
   return self->global.name;
 }
 
-static gboolean
-is_sequence (const AfnValue *self)
-{
-  return self->kind == AFN_VALUE_LIST || self->kind == AFN_VALUE_TUPLE;
-}
-
-static gboolean
-is_mapping (const AfnValue *self)
-{
-  return self->kind == AFN_VALUE_DICT || self->kind == AFN_VALUE_ORDERED_DICT;
-}
-
 guint
 afn_value_n_items (const AfnValue *self)
 {
   g_return_val_if_fail (self != NULL, 0);
-  if (is_sequence (self))
-    return self->items->len;
-  if (is_mapping (self))
-    return self->map.keys->len;
+  if (is_sequence (self) || is_mapping (self))
+    return self->c.len;
   g_return_val_if_reached (0);
 }
 
@@ -578,13 +609,13 @@ afn_value_get_item (const AfnValue *self, guint i)
   g_return_val_if_fail (self != NULL, NULL);
   if (is_sequence (self))
     {
-      g_return_val_if_fail (i < self->items->len, NULL);
-      return g_ptr_array_index (self->items, i);
+      g_return_val_if_fail (i < self->c.len, NULL);
+      return self->c.slots[i];
     }
   if (is_mapping (self))
     {
-      g_return_val_if_fail (i < self->map.values->len, NULL);
-      return g_ptr_array_index (self->map.values, i);
+      g_return_val_if_fail (i < self->c.len, NULL);
+      return self->c.slots[2 * (gsize) i + 1];
     }
   g_return_val_if_reached (NULL);
 }
@@ -594,24 +625,34 @@ afn_value_append_take (AfnValue *self, AfnValue *item)
 {
   g_return_if_fail (self != NULL && is_sequence (self));
   g_return_if_fail (item != NULL);
-  g_ptr_array_add (self->items, item);
+  reserve_slots (self, 1);
+  self->c.slots[self->c.len++] = item;
 }
 
 void
 afn_value_set_item_take (AfnValue *self, guint i, AfnValue *item)
 {
   g_return_if_fail (self != NULL && is_sequence (self));
-  g_return_if_fail (i < self->items->len && item != NULL);
-  afn_value_unref (g_ptr_array_index (self->items, i));
-  g_ptr_array_index (self->items, i) = item;
+  g_return_if_fail (i < self->c.len && item != NULL);
+  afn_value_unref (self->c.slots[i]);
+  self->c.slots[i] = item;
+}
+
+AfnValue *const *
+afn_value_peek_pairs (const AfnValue *self, guint *n_pairs)
+{
+  g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
+  g_return_val_if_fail (n_pairs != NULL, NULL);
+  *n_pairs = self->c.len;
+  return self->c.slots;
 }
 
 AfnValue *
 afn_value_get_key (const AfnValue *self, guint i)
 {
   g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
-  g_return_val_if_fail (i < self->map.keys->len, NULL);
-  return g_ptr_array_index (self->map.keys, i);
+  g_return_val_if_fail (i < self->c.len, NULL);
+  return self->c.slots[2 * (gsize) i];
 }
 
 /* Python dict keys compare by value; for hashable scalars that is what
@@ -633,6 +674,15 @@ keys_equal (const AfnValue *a, const AfnValue *b)
   return afn_value_equal (a, b);
 }
 
+static void
+append_pair (AfnValue *self, AfnValue *key, AfnValue *value)
+{
+  reserve_slots (self, 2);
+  self->c.slots[2 * (gsize) self->c.len] = key;
+  self->c.slots[2 * (gsize) self->c.len + 1] = value;
+  self->c.len++;
+}
+
 void
 afn_value_dict_set_take (AfnValue *self, AfnValue *key, AfnValue *value)
 {
@@ -642,19 +692,18 @@ afn_value_dict_set_take (AfnValue *self, AfnValue *key, AfnValue *value)
   /* Dicts in afnio files are small or keyed by strings the pickler already
    * deduplicated; a linear scan from the end finds re-set keys cheaply and
    * keeps loading linear for files that never repeat a key. */
-  for (guint i = self->map.keys->len; i > 0; i--)
+  for (gsize i = self->c.len; i > 0; i--)
     {
-      AfnValue *k = g_ptr_array_index (self->map.keys, i - 1);
+      AfnValue *k = self->c.slots[2 * (i - 1)];
       if (k == key || keys_equal (k, key))
         {
           afn_value_unref (key);
-          afn_value_unref (g_ptr_array_index (self->map.values, i - 1));
-          g_ptr_array_index (self->map.values, i - 1) = value;
+          afn_value_unref (self->c.slots[2 * (i - 1) + 1]);
+          self->c.slots[2 * (i - 1) + 1] = value;
           return;
         }
     }
-  g_ptr_array_add (self->map.keys, key);
-  g_ptr_array_add (self->map.values, value);
+  append_pair (self, key, value);
 }
 
 void
@@ -662,33 +711,24 @@ afn_value_dict_append_take (AfnValue *self, AfnValue *key, AfnValue *value)
 {
   g_return_if_fail (self != NULL && is_mapping (self));
   g_return_if_fail (key != NULL && value != NULL);
-  g_ptr_array_add (self->map.keys, key);
-  g_ptr_array_add (self->map.values, value);
-}
-
-static void
-extend_array (GPtrArray *array, AfnValue **items, guint n, guint stride)
-{
-  guint len = array->len;
-
-  g_ptr_array_set_size (array, len + n);
-  for (guint i = 0; i < n; i++)
-    array->pdata[len + i] = items[i * stride];
+  append_pair (self, key, value);
 }
 
 void
 afn_value_extend_take (AfnValue *self, AfnValue **items, guint n)
 {
+  gsize used, more;
+
   g_return_if_fail (self != NULL && (items != NULL || n == 0));
-  if (is_sequence (self))
-    extend_array (self->items, items, n, 1);
-  else if (is_mapping (self))
-    {
-      extend_array (self->map.keys, items, n, 2);
-      extend_array (self->map.values, items + 1, n, 2);
-    }
-  else
-    g_return_if_reached ();
+  g_return_if_fail (is_sequence (self) || is_mapping (self));
+  if (n == 0)
+    return;
+  /* Pairs come as key, value, key, value: the order they are kept in. */
+  used = n_slots (self);
+  more = is_mapping (self) ? 2 * (gsize) n : n;
+  reserve_slots (self, more);
+  memcpy (self->c.slots + used, items, more * sizeof (AfnValue *));
+  self->c.len += n;
 }
 
 AfnValue *
@@ -699,11 +739,11 @@ afn_value_dict_lookup (const AfnValue *self, const char *key)
   g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
   key_len = strlen (key);
-  for (guint i = 0; i < self->map.keys->len; i++)
+  for (gsize i = 0; i < self->c.len; i++)
     {
-      AfnValue *k = g_ptr_array_index (self->map.keys, i);
+      AfnValue *k = self->c.slots[2 * i];
       if (k->kind == AFN_VALUE_STR && k->s.len == key_len && memcmp (k->s.bytes, key, key_len) == 0)
-        return g_ptr_array_index (self->map.values, i);
+        return self->c.slots[2 * i + 1];
     }
   return NULL;
 }
@@ -712,24 +752,24 @@ AfnValue *
 afn_value_get_attrs (const AfnValue *self)
 {
   g_return_val_if_fail (self != NULL && is_mapping (self), NULL);
-  return self->map.attrs;
+  return self->c.attrs;
 }
 
 void
 afn_value_set_attrs_take (AfnValue *self, AfnValue *attrs)
 {
   g_return_if_fail (self != NULL && is_mapping (self));
-  g_clear_pointer (&self->map.attrs, afn_value_unref);
-  self->map.attrs = attrs;
+  g_clear_pointer (&self->c.attrs, afn_value_unref);
+  self->c.attrs = attrs;
 }
 
 static gboolean
-arrays_equal (GPtrArray *a, GPtrArray *b)
+slots_equal (const AfnValue *a, const AfnValue *b)
 {
-  if (a->len != b->len)
+  if (a->c.len != b->c.len)
     return FALSE;
-  for (guint i = 0; i < a->len; i++)
-    if (!afn_value_equal (g_ptr_array_index (a, i), g_ptr_array_index (b, i)))
+  for (gsize i = 0, n = n_slots (a); i < n; i++)
+    if (!afn_value_equal (a->c.slots[i], b->c.slots[i]))
       return FALSE;
   return TRUE;
 }
@@ -757,14 +797,14 @@ afn_value_equal (const AfnValue *a, const AfnValue *b)
       return a->s.len == b->s.len && memcmp (a->s.bytes, b->s.bytes, a->s.len) == 0;
     case AFN_VALUE_LIST:
     case AFN_VALUE_TUPLE:
-      return arrays_equal (a->items, b->items);
+      return slots_equal (a, b);
     case AFN_VALUE_DICT:
     case AFN_VALUE_ORDERED_DICT:
-      if (!arrays_equal (a->map.keys, b->map.keys) || !arrays_equal (a->map.values, b->map.values))
+      if (!slots_equal (a, b))
         return FALSE;
-      if ((a->map.attrs == NULL) != (b->map.attrs == NULL))
+      if ((a->c.attrs == NULL) != (b->c.attrs == NULL))
         return FALSE;
-      return a->map.attrs == NULL || afn_value_equal (a->map.attrs, b->map.attrs);
+      return a->c.attrs == NULL || afn_value_equal (a->c.attrs, b->c.attrs);
     case AFN_VALUE_OBJECT:
       return a->object == b->object;
     case AFN_VALUE_GRADIENT_EDGE:
@@ -846,13 +886,13 @@ append_str_repr (GString *out, const char *s, gsize len)
 static void append_repr (GString *out, const AfnValue *self, guint depth);
 
 static void
-append_items_repr (GString *out, GPtrArray *items, guint depth)
+append_items_repr (GString *out, const AfnValue *self, guint depth)
 {
-  for (guint i = 0; i < items->len; i++)
+  for (guint i = 0; i < self->c.len; i++)
     {
       if (i > 0)
         g_string_append (out, ", ");
-      append_repr (out, g_ptr_array_index (items, i), depth + 1);
+      append_repr (out, self->c.slots[i], depth + 1);
     }
 }
 
@@ -886,26 +926,26 @@ append_repr (GString *out, const AfnValue *self, guint depth)
       break;
     case AFN_VALUE_LIST:
       g_string_append_c (out, '[');
-      append_items_repr (out, self->items, depth);
+      append_items_repr (out, self, depth);
       g_string_append_c (out, ']');
       break;
     case AFN_VALUE_TUPLE:
       g_string_append_c (out, '(');
-      append_items_repr (out, self->items, depth);
-      if (self->items->len == 1)
+      append_items_repr (out, self, depth);
+      if (self->c.len == 1)
         g_string_append_c (out, ',');
       g_string_append_c (out, ')');
       break;
     case AFN_VALUE_DICT:
     case AFN_VALUE_ORDERED_DICT:
       g_string_append (out, self->kind == AFN_VALUE_DICT ? "{" : "OrderedDict({");
-      for (guint i = 0; i < self->map.keys->len; i++)
+      for (gsize i = 0; i < self->c.len; i++)
         {
           if (i > 0)
             g_string_append (out, ", ");
-          append_repr (out, g_ptr_array_index (self->map.keys, i), depth + 1);
+          append_repr (out, self->c.slots[2 * i], depth + 1);
           g_string_append (out, ": ");
-          append_repr (out, g_ptr_array_index (self->map.values, i), depth + 1);
+          append_repr (out, self->c.slots[2 * i + 1], depth + 1);
         }
       g_string_append (out, self->kind == AFN_VALUE_DICT ? "}" : "})");
       break;
@@ -953,20 +993,15 @@ afn_value_deep_copy (const AfnValue *self)
     {
     case AFN_VALUE_LIST:
     case AFN_VALUE_TUPLE:
-      copy = new_sequence (self->kind);
-      for (guint i = 0; i < self->items->len; i++)
-        g_ptr_array_add (copy->items, afn_value_deep_copy (g_ptr_array_index (self->items, i)));
-      return copy;
     case AFN_VALUE_DICT:
     case AFN_VALUE_ORDERED_DICT:
-      copy = new_mapping (self->kind);
-      for (guint i = 0; i < self->map.keys->len; i++)
-        {
-          g_ptr_array_add (copy->map.keys, afn_value_deep_copy (g_ptr_array_index (self->map.keys, i)));
-          g_ptr_array_add (copy->map.values, afn_value_deep_copy (g_ptr_array_index (self->map.values, i)));
-        }
-      if (self->map.attrs != NULL)
-        copy->map.attrs = afn_value_deep_copy (self->map.attrs);
+      copy = value_alloc (self->kind);
+      reserve_slots (copy, n_slots (self));
+      for (gsize i = 0, n = n_slots (self); i < n; i++)
+        copy->c.slots[i] = afn_value_deep_copy (self->c.slots[i]);
+      copy->c.len = self->c.len;
+      if (self->c.attrs != NULL)
+        copy->c.attrs = afn_value_deep_copy (self->c.attrs);
       return copy;
     default:
       /* Scalars are immutable and objects are shared: a reference will do. */

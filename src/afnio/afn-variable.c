@@ -720,6 +720,8 @@ afn_variable_set_variable_id (AfnVariable *self, const char *id)
 
 /* Gradient list -------------------------------------------------------- */
 
+/* @what is marked with N_() and translated only for the error: loading a
+ * file appends a gradient to thousands of Variables. */
 static gboolean
 check_grad_access (AfnVariable *self, const char *what, GError **error)
 {
@@ -729,7 +731,7 @@ check_grad_access (AfnVariable *self, const char *what, GError **error)
     return TRUE;
   g_set_error (error, AFN_ERROR, AFN_ERROR_NO_GRAD,
                _("Attempted to %s for a non-leaf Variable without retain_grad enabled. %s"),
-               what, _(non_leaf_grad_hint));
+               _(what), _(non_leaf_grad_hint));
   return FALSE;
 }
 
@@ -750,7 +752,7 @@ afn_variable_get_grads (AfnVariable *self, GError **error)
   AfnVariablePrivate *priv;
 
   g_return_val_if_fail (AFN_IS_VARIABLE (self), NULL);
-  if (!check_grad_access (self, _("access .grad"), error))
+  if (!check_grad_access (self, N_("access .grad"), error))
     return NULL;
   priv = PRIV (self);
   if (extra (self)->grads_model == NULL)
@@ -786,7 +788,7 @@ afn_variable_append_grad (AfnVariable *self, AfnVariable *grad, GError **error)
   g_return_val_if_fail (AFN_IS_VARIABLE (self), FALSE);
   g_return_val_if_fail (AFN_IS_VARIABLE (grad), FALSE);
 
-  if (!check_grad_access (self, _("append to .grad"), error))
+  if (!check_grad_access (self, N_("append to .grad"), error))
     return FALSE;
   afn_variable_append_grads_internal (self, &grad, 1);
   return TRUE;
@@ -804,7 +806,7 @@ afn_variable_set_grads (AfnVariable *self, GPtrArray *grads, GError **error)
   g_return_val_if_fail (AFN_IS_VARIABLE (self), FALSE);
   for (guint i = 0; i < added; i++)
     g_return_val_if_fail (AFN_IS_VARIABLE (g_ptr_array_index (grads, i)), FALSE);
-  if (!check_grad_access (self, _("set .grad"), error))
+  if (!check_grad_access (self, N_("set .grad"), error))
     return FALSE;
 
   priv = PRIV (self);

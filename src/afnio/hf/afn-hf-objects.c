@@ -388,21 +388,27 @@ hf_build_variable_full (GType type, AfnValue *state, HfKeyCache *cache, AfnValue
   g_autoptr(AfnValue) none = NULL;
   g_autoptr(AfnVariable) variable = NULL;
   AfnValue *data, *grads;
+  AfnValue *const *pairs;
+  guint n;
 
   if (afn_value_kind (state) != AFN_VALUE_DICT)
     return check_state (state, "Variable", error), NULL;
-  in_order = afn_value_n_items (state) == HF_N_VKEYS;
-  for (guint i = 0, n = afn_value_n_items (state); i < n; i++)
+  pairs = afn_value_peek_pairs (state, &n);
+  in_order = n == HF_N_VKEYS;
+  for (guint i = 0; i < n; i++)
     {
-      AfnValue *key = afn_value_get_key (state, i);
+      AfnValue *key = pairs[2 * i];
       HfVarKey k;
-      /* Cached keys were strings; only new ones need checking. */
-      if ((cache == NULL || i >= HF_KEY_CACHE_SIZE || cache->key[i] != key) &&
-          afn_value_kind (key) != AFN_VALUE_STR)
+      /* Cached keys were strings and are classified already: every
+       * Variable of a file has the same key objects. */
+      if (cache != NULL && i < HF_KEY_CACHE_SIZE && cache->key[i] == key)
+        k = cache->kind[i];
+      else if (afn_value_kind (key) != AFN_VALUE_STR)
         return check_state (state, "Variable", error), NULL;
-      k = hf_key_cache_var_key (cache, i, key);
+      else
+        k = hf_key_cache_var_key (cache, i, key);
       if (k != HF_VKEY_OTHER)
-        slot[k] = afn_value_get_item (state, i);
+        slot[k] = pairs[2 * i + 1];
       in_order = in_order && k == i;
     }
 

@@ -340,13 +340,14 @@ static gboolean
 push_str (Reader *r, const guint8 *s, gsize len)
 {
   char *copy;
+  AfnValue *v;
 
   if (!hf_utf8_valid (s, len))
     return corrupt (r, _("a string is not valid UTF-8"));
-  copy = g_malloc (len + 1);
+  /* The bytes in the value's own block: one allocation per string. */
+  v = afn_value_new_str_sized (len, &copy);
   memcpy (copy, s, len);
-  copy[len] = '\0';
-  return push (r, afn_value_new_str_take (copy, len));
+  return push (r, v);
 }
 
 static void
@@ -659,6 +660,19 @@ remember_keys (Reader *r, AfnValue *dict, guint start)
   r->n_known_keys = n;
 }
 
+/* The fast path of SETITEMS into a fresh dict: the keys are the sequence
+ * last checked, so they are hashable strings or ints and distinct. */
+static gboolean
+set_known_keys (Reader *r, AfnValue *dict, guint start)
+{
+  if (r->sp == start || r->n_known_keys == 0 || afn_value_n_items (dict) != 0 ||
+      !same_as_known_keys (r, start))
+    return FALSE;
+  afn_value_extend_take (dict, r->stack + start, (r->sp - start) / 2);
+  r->sp = start;
+  return TRUE;
+}
+
 static void
 dict_set_pairs (Reader *r, AfnValue *dict, guint start)
 {
@@ -668,12 +682,6 @@ dict_set_pairs (Reader *r, AfnValue *dict, guint start)
 
   if (r->sp == start)
     return;
-  if (n0 == 0 && r->n_known_keys > 0 && same_as_known_keys (r, start))
-    {
-      afn_value_extend_take (dict, r->stack + start, (r->sp - start) / 2);
-      r->sp = start;
-      return;
-    }
 
   for (guint i = start; i < r->sp && simple; i += 2)
     simple = simple_key (r->stack[i]);
@@ -772,6 +780,8 @@ op_setitems (Reader *r, guint start)
       release_items (r, start);
       return corrupt (r, _("items set on something that is not a dict"));
     }
+  if (set_known_keys (r, dict, start))
+    return TRUE;
   if (!check_keys (r, start))
     return FALSE;
   dict_set_pairs (r, dict, start);
@@ -1179,10 +1189,16 @@ step_marked (Reader *r, guint8 op)
             release_items (r, start);
             return corrupt (r, _("an odd number of items for a dict"));
           }
-        if (!check_keys (r, start))
-          return FALSE;
         dict = afn_value_new_dict ();
-        dict_set_pairs (r, dict, start);
+        if (!set_known_keys (r, dict, start))
+          {
+            if (!check_keys (r, start))
+              {
+                afn_value_unref (dict);
+                return FALSE;
+              }
+            dict_set_pairs (r, dict, start);
+          }
         return push (r, dict);
       }
     case '1':
@@ -1542,8 +1558,10 @@ note (GByteArray *flags, guint64 index, guint max_memo, guint8 flag)
     return FALSE;
   if (index >= flags->len)
     {
+      /* Memo indices come one by one: grow by doubling, not per index.
+       * Flags past the last index stay zero and mark nothing. */
       guint old = flags->len;
-      g_byte_array_set_size (flags, (guint) index + 1);
+      g_byte_array_set_size (flags, (guint) MIN (MAX (index + 1, 2 * (guint64) old), max_memo));
       memset (flags->data + old, 0, flags->len - old);
     }
   flags->data[index] |= flag;
