@@ -13,6 +13,7 @@ PACKAGES=(
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libadwaita-1-dev libjson-glib-dev
   libcurl4-openssl-dev libzip-dev libsoup-3.0-dev libsecret-1-dev
+  libcairo2-dev libx11-dev libxext-dev
   gettext desktop-file-utils appstream xvfb xauth imagemagick dbus-x11
   adwaita-icon-theme python3 ca-certificates
 )

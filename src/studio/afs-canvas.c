@@ -270,6 +270,14 @@ afs_canvas_size_allocate (GtkWidget *widget, int width, int height, int baseline
 }
 
 static void
+afs_canvas_realize (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (afs_canvas_parent_class)->realize (widget);
+  /* Panning repaints the whole window on every frame. */
+  afs_widgets_keep_frame_memory (widget);
+}
+
+static void
 afs_canvas_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
                     int *minimum, int *natural, int *minimum_baseline, int *natural_baseline)
 {
@@ -322,6 +330,7 @@ afs_canvas_class_init (AfsCanvasClass *klass)
   object_class->set_property = afs_canvas_set_property;
   widget_class->snapshot = afs_canvas_snapshot;
   widget_class->size_allocate = afs_canvas_size_allocate;
+  widget_class->realize = afs_canvas_realize;
   widget_class->measure = afs_canvas_measure;
   widget_class->css_changed = afs_canvas_css_changed;
 

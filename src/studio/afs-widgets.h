@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gtk/gtk.h>
 
 G_BEGIN_DECLS
 
@@ -17,5 +17,11 @@ void afs_widgets_ensure_resources (void);
  * (see afs-widgets.c). Call once from main(), before GTK starts: the
  * application and the canvas benchmark do. */
 void afs_widgets_tune_allocator (void);
+
+/* On X11 with GTK's cairo renderer, keeps the shared memory through which
+ * frames reach the X server from one frame to the next (see
+ * afs-widgets.c). Once per display; a widget that repaints its whole
+ * window on every frame (the canvas) calls it when it is realized. */
+void afs_widgets_keep_frame_memory (GtkWidget *widget);
 
 G_END_DECLS

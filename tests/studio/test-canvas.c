@@ -440,6 +440,28 @@ test_node_accessibles (Fixture *f, gconstpointer data)
     g_assert_nonnull (afs_canvas_get_node_accessible (f->canvas, node_id_at (f->doc, i)));
 }
 
+/* On X11 with the cairo renderer (the test environment), realizing a
+ * canvas keeps cairo's frame memory for the display. */
+static void
+test_frame_memory (Fixture *f, gconstpointer data)
+{
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (f->canvas));
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (GTK_WIDGET (f->canvas)));
+  cairo_surface_t *kept;
+
+  if (!GSK_IS_CAIRO_RENDERER (renderer) || g_strcmp0 (G_OBJECT_TYPE_NAME (display), "GdkX11Display") != 0)
+    {
+      g_test_skip ("needs X11 and GSK_RENDERER=cairo");
+      return;
+    }
+  kept = g_object_get_data (G_OBJECT (display), "afs-frame-memory");
+  g_assert_nonnull (kept);
+  g_assert_cmpint (cairo_surface_status (kept), ==, CAIRO_STATUS_SUCCESS);
+  /* Over half the largest frame a window on this screen can have. */
+  g_assert_cmpint ((gint64) cairo_image_surface_get_stride (kept) * cairo_image_surface_get_height (kept), >,
+                   (gint64) gtk_widget_get_width (f->window) * gtk_widget_get_height (f->window) * 4 / 2);
+}
+
 static void
 test_zoom_around_point (Fixture *f, gconstpointer data)
 {
@@ -502,6 +524,7 @@ main (int argc, char **argv)
   ADD ("scene-cache", test_scene_cache);
   ADD ("selection-accessible", test_selection_and_accessible);
   ADD ("node-accessibles", test_node_accessibles);
+  ADD ("frame-memory", test_frame_memory);
   ADD ("zoom-around-point", test_zoom_around_point);
   ADD ("clipboard-across-windows", test_clipboard_across_windows);
   return g_test_run ();
