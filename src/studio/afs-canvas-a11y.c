@@ -18,6 +18,10 @@
 
 /* Quiet time before the stand-ins follow a change. */
 #define A11Y_DELAY_MS 150
+/* A graph that keeps changing (a run updating its nodes) is followed at
+ * least this often; a view that keeps moving is not, so that panning stays
+ * smooth. */
+#define A11Y_MAX_WAIT_MS 1000
 /* Hidden stand-ins kept for reuse; more are dropped. */
 #define A11Y_SPARE_MAX 64
 /* Longest description, in characters: a preview, not the whole text. */
@@ -197,6 +201,7 @@ afs_canvas_a11y_update (AfsCanvas *self)
   gpointer value;
 
   g_clear_handle_id (&self->a11y_timer, g_source_remove);
+  self->a11y_graph_changed_us = 0;
   self->a11y_width = gtk_widget_get_width (widget);
   self->a11y_height = gtk_widget_get_height (widget);
   afs_canvas_get_visible_area (self, &area);
@@ -231,8 +236,12 @@ a11y_timeout_cb (gpointer data)
 {
   AfsCanvas *self = data;
 
-  /* Still changing (a pan, a drag): wait for it to stop. */
-  if (g_get_monotonic_time () - self->a11y_changed_us < A11Y_DELAY_MS * 1000)
+  gint64 now = g_get_monotonic_time ();
+
+  /* Still changing (a pan, a drag): wait for it to stop, but not forever
+   * when the graph itself changes. */
+  if (now - self->a11y_changed_us < A11Y_DELAY_MS * 1000 &&
+      (self->a11y_graph_changed_us == 0 || now - self->a11y_graph_changed_us < A11Y_MAX_WAIT_MS * 1000))
     return G_SOURCE_CONTINUE;
   self->a11y_timer = 0;
   afs_canvas_a11y_update (self);
@@ -240,11 +249,13 @@ a11y_timeout_cb (gpointer data)
 }
 
 void
-afs_canvas_a11y_schedule (AfsCanvas *self)
+afs_canvas_a11y_schedule (AfsCanvas *self, gboolean graph_changed)
 {
   if (self->a11y_items == NULL)   /* disposed */
     return;
   self->a11y_changed_us = g_get_monotonic_time ();
+  if (graph_changed && self->a11y_graph_changed_us == 0)
+    self->a11y_graph_changed_us = self->a11y_changed_us;
   if (self->a11y_timer == 0)
     self->a11y_timer = g_timeout_add_full (G_PRIORITY_LOW, A11Y_DELAY_MS, a11y_timeout_cb, self, NULL);
 }
@@ -256,7 +267,7 @@ afs_canvas_a11y_allocate (AfsCanvas *self, int width, int height)
   gpointer value;
 
   if (width != self->a11y_width || height != self->a11y_height)
-    afs_canvas_a11y_schedule (self);
+    afs_canvas_a11y_schedule (self, FALSE);
   g_hash_table_iter_init (&iter, self->a11y_items);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

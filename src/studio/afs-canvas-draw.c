@@ -665,7 +665,7 @@ void
 afs_canvas_redraw (AfsCanvas *self)
 {
   self->scene_rev++;
-  afs_canvas_a11y_schedule (self);
+  afs_canvas_a11y_schedule (self, TRUE);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -697,7 +697,7 @@ afs_canvas_view_moved (AfsCanvas *self, gboolean zoomed)
     }
   if (zoomed)
     self->last_zoom_us = now;
-  afs_canvas_a11y_schedule (self);
+  afs_canvas_a11y_schedule (self, FALSE);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -129,6 +129,7 @@ struct _AfsCanvas
   GPtrArray *a11y_spare;      /* hidden stand-ins kept for reuse */
   guint a11y_timer;
   gint64 a11y_changed_us;     /* last change the stand-ins must follow */
+  gint64 a11y_graph_changed_us; /* first graph change not followed yet, or 0 */
   int a11y_width, a11y_height; /* the size they were made for */
 };
 
@@ -155,8 +156,9 @@ char     *afs_canvas_view_dup_preview_text (NodeView *view);
 /* afs-canvas-a11y.c */
 void      afs_canvas_a11y_init (AfsCanvas *self);
 void      afs_canvas_a11y_dispose (AfsCanvas *self);
-/* Something the stand-ins show changed: they follow once changes stop. */
-void      afs_canvas_a11y_schedule (AfsCanvas *self);
+/* Something the stand-ins show changed (@graph_changed: the graph or its
+ * decorations, not only the view): they follow once changes stop. */
+void      afs_canvas_a11y_schedule (AfsCanvas *self, gboolean graph_changed);
 /* Brings the stand-ins up to date now. */
 void      afs_canvas_a11y_update (AfsCanvas *self);
 /* From size_allocate: places the stand-ins over their nodes. */

@@ -438,6 +438,28 @@ test_node_accessibles (Fixture *f, gconstpointer data)
   afs_canvas_a11y_update (f->canvas);
   for (guint i = 0; i < nodes->len; i++)
     g_assert_nonnull (afs_canvas_get_node_accessible (f->canvas, node_id_at (f->doc, i)));
+
+  /* A graph that never stops changing (a run updating its nodes every
+   * 40 ms) is still followed, within about a second. */
+  {
+    guint busy_id = node_id_at (f->doc, 0);   /* not running yet */
+    gint64 start = g_get_monotonic_time ();
+    gboolean followed = FALSE;
+
+    item = afs_canvas_get_node_accessible (f->canvas, busy_id);
+    gtk_test_accessible_assert_state (item, GTK_ACCESSIBLE_STATE_BUSY, FALSE);
+    while (!followed && g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC)
+      {
+        g_autofree char *mismatch = NULL;
+
+        afs_canvas_set_node_run_state (f->canvas, busy_id, AFS_RUN_STATE_RUNNING, NULL);
+        spin (40);
+        mismatch = gtk_test_accessible_check_state (GTK_ACCESSIBLE (item), GTK_ACCESSIBLE_STATE_BUSY, TRUE);
+        followed = mismatch == NULL;
+      }
+    g_assert_true (followed);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  }
 }
 
 /* On X11 with the cairo renderer (the test environment), realizing a
