@@ -268,6 +268,17 @@ append_role (GString *out, const char *role, gboolean and)
   memcpy (out->str + at + sep, role, len);
 }
 
+/* A string value that takes over @s's buffer (and @s), shrunk to fit:
+ * shrinking in place gives back what a guess of its size left over. */
+static AfnValue *
+value_take_gstring (GString *s)
+{
+  gsize len = s->len;
+  char *text = g_realloc (g_string_free (s, FALSE), len + 1);
+
+  return afn_value_new_str_take (text, len);
+}
+
 /* Reads what add and sum need from @inputs; with @join_items, also sum's
  * text of strings, so that a sum over strings visits each input once. */
 static void
@@ -376,28 +387,40 @@ all_strings (AfnValue **values, guint n)
   return TRUE;
 }
 
-/* "<ITEM>x1</ITEM><ITEM>x2</ITEM>...", built in one allocation; @len is the
- * total length of the strings. */
-static AfnValue *
-sum_strings (AfnValue **values, guint n, gsize len)
+static gsize
+total_str_len (AfnValue **values, guint n)
 {
-  char *text, *p;
-  AfnValue *sum = afn_value_new_str_sized (len + (gsize) n * 13, &text);
+  gsize total = 0;
 
-  p = text;
+  for (guint i = 0; i < n; i++)
+    {
+      gsize len;
+      if (i + PREFETCH_AHEAD < n)
+        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
+      afn_value_get_str (values[i], &len);
+      total += len;
+    }
+  return total;
+}
+
+/* "<ITEM>x1</ITEM><ITEM>x2</ITEM>...", in a buffer sized once for all the
+ * items (a column of sum_lists(); a plain sum joins them in gather()). */
+static AfnValue *
+sum_strings (AfnValue **values, guint n)
+{
+  GString *out = g_string_sized_new (total_str_len (values, n) + (gsize) n * 13);
+
   for (guint i = 0; i < n; i++)
     {
       const char *s;
-      gsize item_len;
+      gsize len;
 
       if (i + PREFETCH_AHEAD < n)
         __builtin_prefetch (values[i + PREFETCH_AHEAD]);
-      s = afn_value_get_str (values[i], &item_len);
-      memcpy (p, "<ITEM>", 6), p += 6;
-      memcpy (p, s, item_len), p += item_len;
-      memcpy (p, "</ITEM>", 7), p += 7;
+      s = afn_value_get_str (values[i], &len);
+      append_item (out, s, len);
     }
-  return sum;
+  return value_take_gstring (out);
 }
 
 /* Python's sum(): starts from int 0. */
@@ -423,27 +446,11 @@ sum_numbers (AfnValue **values, guint n, GError **error)
   return g_steal_pointer (&total);
 }
 
-static gsize
-total_str_len (AfnValue **values, guint n)
-{
-  gsize total = 0;
-
-  for (guint i = 0; i < n; i++)
-    {
-      gsize len;
-      if (i + PREFETCH_AHEAD < n)
-        __builtin_prefetch (values[i + PREFETCH_AHEAD]);
-      afn_value_get_str (values[i], &len);
-      total += len;
-    }
-  return total;
-}
-
 static AfnValue *
 sum_scalars (AfnValue **values, guint n, GError **error)
 {
   if (all_strings (values, n))
-    return sum_strings (values, n, total_str_len (values, n));
+    return sum_strings (values, n);
   if (afn_value_kind (values[0]) == AFN_VALUE_STR)
     {
       for (guint i = 1; i < n; i++)
@@ -526,12 +533,7 @@ afn_sum (GPtrArray *xs, GError **error)
   gather (&g, (AfnVariable **) xs->pdata, xs->len, TRUE);
   /* Strings, the common case, were joined while gathered. */
   if (g.all_str)
-    {
-      gsize len = g.items->len;
-      /* Shrinking in place gives back what the guess of its size left over. */
-      char *text = g_realloc (g_string_free (g_steal_pointer (&g.items), FALSE), len + 1);
-      data = afn_value_new_str_take (text, len);
-    }
+    data = value_take_gstring (g_steal_pointer (&g.items));
   else if (is_list (g.values[0]))
     data = sum_lists (g.values, g.n, error);
   else

@@ -235,7 +235,6 @@ static gboolean
 a11y_timeout_cb (gpointer data)
 {
   AfsCanvas *self = data;
-
   gint64 now = g_get_monotonic_time ();
 
   /* Still changing (a pan, a drag): wait for it to stop, but not forever
