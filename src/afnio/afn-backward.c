@@ -30,7 +30,7 @@
 #include "afn-engine-private.h"
 
 typedef struct {
-  AfnVariable *grad;     /* owned */
+  AfnGrad     *grad;     /* owned; pending until a node or a reader needs a Variable */
   guint        output_nr;
   gint         next;     /* next arrival for the same task, or -1 */
   guint64      key;      /* producer rank << 32 | sequence */
@@ -132,7 +132,7 @@ backward_unref (Backward *bw)
     if (g_array_index (bw->tasks, Task, i).owned)
       g_object_unref (g_array_index (bw->tasks, Task, i).object);
   for (guint i = 0; i < bw->arrivals->len; i++)
-    g_clear_object (&g_array_index (bw->arrivals, Arrival, i).grad);
+    afn_grad_free (g_array_index (bw->arrivals, Arrival, i).grad);
   g_array_unref (bw->tasks);
   g_array_unref (bw->edge_targets);
   g_array_unref (bw->arrivals);
@@ -326,7 +326,7 @@ check_not_released (Backward *bw, GError **error)
 
 /* Takes over @grad. */
 static void
-add_arrival_take (Backward *bw, guint index, AfnVariable *grad, guint output_nr, guint64 key)
+add_arrival_take (Backward *bw, guint index, AfnGrad *grad, guint output_nr, guint64 key)
 {
   Task *task = task_at (bw, index);
   Arrival arrival = { grad, output_nr, -1, key };
@@ -390,7 +390,8 @@ build_grad_outputs (Backward *bw, Task *task, GError **error)
                        arrival->output_nr, afn_node_get_name (task->object), n_outputs);
           return NULL;
         }
-      g_ptr_array_add (g_ptr_array_index (outputs, arrival->output_nr), g_object_ref (arrival->grad));
+      g_ptr_array_add (g_ptr_array_index (outputs, arrival->output_nr),
+                       g_object_ref (afn_grad_materialize (&arrival->grad)));
     }
   return g_steal_pointer (&outputs);
 }
@@ -451,14 +452,18 @@ commit_leaf (Backward *bw, Task *task)
   if (task->first == task->last)
     {
       Arrival *arrival = &g_array_index (bw->arrivals, Arrival, task->first);
-      afn_variable_append_grad_take (variable, g_steal_pointer (&arrival->grad));
+      afn_variable_append_grads_take (variable, &arrival->grad, 1);
+      arrival->grad = NULL;
       return;
     }
   list = sorted_arrivals (bw, task);
   grads = g_ptr_array_sized_new (list->len);
   for (guint k = 0; k < list->len; k++)
-    g_ptr_array_add (grads, g_array_index (bw->arrivals, Arrival, g_array_index (list, gint, k)).grad);
-  afn_variable_append_grads_internal (variable, (AfnVariable **) grads->pdata, grads->len);
+    {
+      Arrival *arrival = &g_array_index (bw->arrivals, Arrival, g_array_index (list, gint, k));
+      g_ptr_array_add (grads, g_steal_pointer (&arrival->grad));
+    }
+  afn_variable_append_grads_take (variable, (AfnGrad **) grads->pdata, grads->len);
 }
 
 /* Only a hand-made or loaded graph can hold a cycle. */
@@ -562,7 +567,7 @@ deliver (Backward *bw, guint index, GPtrArray *result, GError *error)
       if (target < 0)
         continue;
       for (guint j = 0; grads != NULL && j < grads->len; j++)
-        add_arrival_take (bw, target, g_object_ref (g_ptr_array_index (grads, j)),
+        add_arrival_take (bw, target, afn_grad_from_variable (g_object_ref (g_ptr_array_index (grads, j))),
                           edges[e].output_nr, rank << 32 | bw->seq++);
       mark_delivered (bw, target);
     }
@@ -626,18 +631,23 @@ typedef struct {
 } Emit;
 
 static void
-emit_cb (gpointer emit_data, guint input, AfnVariable *grad)
+emit_cb (gpointer emit_data, guint input, AfnGrad *grad)
 {
   Emit *emit = emit_data;
   gint target;
 
   g_return_if_fail (input < emit->n_edges);
+  /* Listeners see Variables, the same objects the leaves get. */
   if (emit->collected != NULL)
-    g_ptr_array_add (g_ptr_array_index (emit->collected, input), g_object_ref (grad));
+    {
+      AfnVariable *variable = afn_grad_take_variable (grad);
+      g_ptr_array_add (g_ptr_array_index (emit->collected, input), g_object_ref (variable));
+      grad = afn_grad_from_variable (variable);
+    }
   target = g_array_index (emit->bw->edge_targets, gint, emit->edge_start + input);
   if (target < 0)
     {
-      g_object_unref (grad);
+      afn_grad_free (grad);
       return;
     }
   add_arrival_take (emit->bw, target, grad, emit->edges[input].output_nr,
@@ -846,7 +856,8 @@ afn_variable_backward_async (AfnVariable *self, AfnVariable *gradient, gboolean 
       return;
     }
   if (gradient != NULL)
-    add_arrival_take (bw, 0, g_object_ref (gradient), afn_variable_get_output_nr (self), 0);
+    add_arrival_take (bw, 0, afn_grad_from_variable (g_object_ref (gradient)),
+                      afn_variable_get_output_nr (self), 0);
   if (task_at (bw, 0)->needed)
     g_array_append_val (bw->ready, (guint) { 0 });
   pump (bw);

@@ -30,8 +30,8 @@ static const char feedback_head[] = "Here is the combined feedback we got for th
 static const char feedback_mid[] = " and other variables: ";
 
 /* One allocation (or one piece of @arena's block) holds the text and, after
- * its NUL, the role. */
-AfnVariable *
+ * its NUL, the role: a pending gradient, made a Variable only if read. */
+AfnGrad *
 afn_feedback_grad (AfnValueArena *arena, const char *role, gsize role_len,
                    const char *tail, gsize tail_len)
 {
@@ -39,7 +39,7 @@ afn_feedback_grad (AfnValueArena *arena, const char *role, gsize role_len,
   gsize head = sizeof feedback_head - 1, mid = sizeof feedback_mid - 1;
   gsize len = head + role_len + mid + tail_len;
   gsize role_room = sizeof role_head - 1 + role_len + 1;
-  char *text, *p, *grad_role;
+  char *text, *p;
   AfnValue *value = arena != NULL ? afn_value_arena_new_str_with_room (arena, len, role_room, &text)
                                    : afn_value_new_str_with_room (len, role_room, &text);
 
@@ -49,11 +49,11 @@ afn_feedback_grad (AfnValueArena *arena, const char *role, gsize role_len,
   memcpy (p, feedback_mid, mid), p += mid;
   if (tail_len > 0)
     memcpy (p, tail, tail_len);
-  grad_role = p = text + len + 1;
+  p = text + len + 1;
   memcpy (p, role_head, sizeof role_head - 1), p += sizeof role_head - 1;
   memcpy (p, role, role_len), p += role_len;
   *p = '\0';
-  return afn_variable_new_role_in_data (AFN_TYPE_VARIABLE, value, grad_role, FALSE);
+  return afn_grad_new_pending (value);
 }
 
 /* The Variable whose role input @i's gradients name: the leaf behind the
@@ -71,6 +71,102 @@ edge_input (AfnCombineBackward *self, const AfnEdge *edges, guint i)
   return self->inputs != NULL ? g_ptr_array_index (self->inputs, i) : NULL;
 }
 
+/* Inputs [@start, @end) of one combine backward, made by one thread. */
+typedef struct {
+  AfnCombineBackward *self;
+  const AfnEdge      *edges;
+  guint               n_edges, start, end;
+  GPtrArray          *texts;    /* the incoming texts, read only */
+  GArray             *lengths;
+  AfnGrad           **out;      /* n_edges * texts->len slots, NULL where no input */
+  AfnEmitFunc         emit;     /* used instead of @out when it is NULL */
+  gpointer            emit_data;
+} Range;
+
+static void
+make_range (Range *r)
+{
+  guint n_texts = r->texts->len;
+  /* 100,000 gradients are 100,000 mallocs otherwise. */
+  AfnValueArena *arena = afn_value_arena_new (MIN ((guint64) (r->end - r->start) * n_texts, G_MAXUINT));
+
+  for (guint i = r->start; i < r->end; i++)
+    {
+      AfnVariable *input = edge_input (r->self, r->edges, i);
+      const char *role;
+      gsize role_len;
+
+      /* A flat sum's leaves are far apart in memory: ask ahead. */
+      if (i + 16 < r->end && r->edges[i + 16].leaf != NULL)
+        afn_variable_prefetch (r->edges[i + 16].leaf);
+      if (i + 8 < r->end && r->edges[i + 8].leaf != NULL)
+        afn_variable_prefetch_data (r->edges[i + 8].leaf);
+      if (input == NULL)
+        continue;
+      role = afn_variable_role_text (input);
+      role_len = strlen (role);
+      for (guint j = 0; j < n_texts; j++)
+        {
+          AfnGrad *grad = afn_feedback_grad (arena, role, role_len, g_ptr_array_index (r->texts, j),
+                                             g_array_index (r->lengths, gsize, j));
+          if (r->out != NULL)
+            r->out[(gsize) i * n_texts + j] = grad;
+          else
+            r->emit (r->emit_data, i, grad);
+        }
+    }
+  afn_value_arena_free (arena);
+}
+
+static gpointer
+make_range_thread (gpointer data)
+{
+  make_range (data);
+  return NULL;
+}
+
+/* Below this many gradients one thread makes them all: starting another
+ * costs more than it saves. */
+#define PARALLEL_MIN_GRADS 16384
+#define PARALLEL_MAX_THREADS 4
+
+/* Makes the gradients of a large node on up to PARALLEL_MAX_THREADS
+ * threads, each with its own arena, then hands them on in input order, so
+ * the result is the same as from one thread. Only the texts are made on
+ * the other threads: the inputs are only read, and nothing else runs. */
+static void
+make_parallel (Range *whole, guint n_threads)
+{
+  guint n_texts = whole->texts->len;
+  gsize n_slots = (gsize) whole->n_edges * n_texts;
+  g_autofree AfnGrad **out = g_new0 (AfnGrad *, n_slots);
+  Range ranges[PARALLEL_MAX_THREADS];
+  GThread *threads[PARALLEL_MAX_THREADS] = { NULL, };
+
+  for (guint t = 0; t < n_threads; t++)
+    {
+      ranges[t] = *whole;
+      ranges[t].out = out;
+      ranges[t].start = (guint) ((guint64) whole->n_edges * t / n_threads);
+      ranges[t].end = (guint) ((guint64) whole->n_edges * (t + 1) / n_threads);
+    }
+  /* This thread makes the first range; a thread that cannot be started
+   * leaves its range to this one too. */
+  for (guint t = 1; t < n_threads; t++)
+    threads[t] = g_thread_try_new ("afnio-backward", make_range_thread, &ranges[t], NULL);
+  make_range (&ranges[0]);
+  for (guint t = 1; t < n_threads; t++)
+    {
+      if (threads[t] != NULL)
+        g_thread_join (threads[t]);
+      else
+        make_range (&ranges[t]);
+    }
+  for (gsize k = 0; k < n_slots; k++)
+    if (out[k] != NULL)
+      whole->emit (whole->emit_data, k / n_texts, out[k]);
+}
+
 static gboolean
 combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpointer emit_data,
                 GError **error)
@@ -79,9 +175,9 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
   GPtrArray *incoming = g_ptr_array_index (grad_outputs, 0);
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
-  guint n_edges;
+  guint n_edges, n_threads;
   const AfnEdge *edges = afn_node_peek_edges (node, &n_edges);
-  AfnValueArena *arena;
+  Range whole;
 
   if (!self->saved || (self->inputs != NULL && self->inputs->len != n_edges))
     {
@@ -98,36 +194,20 @@ combine_direct (AfnNode *node, GPtrArray *grad_outputs, AfnEmitFunc emit, gpoint
       g_ptr_array_add (texts, afn_variable_dup_data_text (g_ptr_array_index (incoming, j), &len));
       g_array_append_val (lengths, len);
     }
-  /* 100,000 gradients are 100,000 mallocs otherwise. */
-  arena = afn_value_arena_new (MIN ((guint64) n_edges * incoming->len, G_MAXUINT));
-  for (guint i = 0; i < n_edges; i++)
-    {
-      AfnVariable *input = edge_input (self, edges, i);
-      const char *role;
-      gsize role_len;
-
-      /* A flat sum's leaves are far apart in memory: ask ahead. */
-      if (i + 16 < n_edges && edges[i + 16].leaf != NULL)
-        afn_variable_prefetch (edges[i + 16].leaf);
-      if (i + 8 < n_edges && edges[i + 8].leaf != NULL)
-        afn_variable_prefetch_data (edges[i + 8].leaf);
-      if (input == NULL)
-        continue;
-      role = afn_variable_role_text (input);
-      role_len = strlen (role);
-      for (guint j = 0; j < incoming->len; j++)
-        emit (emit_data, i,
-              afn_feedback_grad (arena, role, role_len, g_ptr_array_index (texts, j),
-                                 g_array_index (lengths, gsize, j)));
-    }
-  afn_value_arena_free (arena);
+  whole = (Range) { self, edges, n_edges, 0, n_edges, texts, lengths, NULL, emit, emit_data };
+  n_threads = (guint64) n_edges * incoming->len >= PARALLEL_MIN_GRADS
+                ? MIN (g_get_num_processors (), PARALLEL_MAX_THREADS) : 1;
+  if (n_threads >= 2)
+    make_parallel (&whole, n_threads);
+  else
+    make_range (&whole);
   return TRUE;
 }
 
 static void
-add_to_result_cb (gpointer emit_data, guint input, AfnVariable *grad)
+add_to_result_cb (gpointer emit_data, guint input, AfnGrad *grad)
 {
-  afn_node_result_add_take (emit_data, input, grad);
+  afn_node_result_add_take (emit_data, input, afn_grad_take_variable (grad));
 }
 
 /* The public form, for callers that run a node's backward themselves. */

@@ -52,6 +52,43 @@ AfnValue *const *afn_value_peek_pairs (const AfnValue *self, guint *n_pairs);
  * invalid bytes one each, NUL bytes too when @replace_nul. Transfer full. */
 char     *afn_utf8_for_display (const char *s, gsize len, gboolean replace_nul);
 
+/* Gradients on their way ------------------------------------------------ */
+
+/* A gradient as the backward hands it on: either an AfnVariable, or a
+ * pending gradient that is not a Variable yet: a STR value whose room (see
+ * afn_value_new_str_with_room()) holds its role, NUL-terminated, right
+ * after the string's NUL, marked by the pointer's low bit. A leaf keeps a
+ * pending gradient as it is and makes it a Variable the first time someone
+ * reads it as one (afn_variable_get_grad(), the grads list model), so a
+ * backward that gives 100,000 leaves one gradient each makes no objects
+ * that nobody looks at. Either way an AfnGrad owns one reference. */
+typedef struct _AfnGrad AfnGrad;
+
+static inline gboolean
+afn_grad_is_pending (const AfnGrad *grad)
+{
+  return (GPOINTER_TO_SIZE (grad) & 1) != 0;
+}
+
+/* @variable: taken. */
+static inline AfnGrad *
+afn_grad_from_variable (AfnVariable *variable)
+{
+  return (AfnGrad *) variable;
+}
+
+/* @value: taken; a STR value with its role in its room. */
+AfnGrad     *afn_grad_new_pending (AfnValue *value);
+/* The data without making a Variable (transfer none). */
+AfnValue    *afn_grad_peek_data (AfnGrad *grad);
+/* The gradient as a Variable (transfer full); @grad is used up. */
+AfnVariable *afn_grad_take_variable (AfnGrad *grad);
+/* Replaces a pending gradient in *@slot by its Variable, with an atomic
+ * swap so that two threads reading one gradient agree on one object, and
+ * returns the Variable (transfer none). */
+AfnVariable *afn_grad_materialize (AfnGrad **slot);
+void         afn_grad_free (AfnGrad *grad);
+
 /* Variables ------------------------------------------------------------ */
 
 /* A Variable around @data (taken, assumed valid) and @role (taken), made
@@ -68,8 +105,8 @@ AfnVariable *afn_variable_new_role_in_data (GType type, AfnValue *data, const ch
 void         afn_variable_attach_grad_fn (AfnVariable *self, AfnNode *node, guint output_nr);
 /* Appends @n gradients (references are taken), emitting one items-changed. */
 void         afn_variable_append_grads_internal (AfnVariable *self, AfnVariable **grads, guint n);
-/* The same for one gradient whose reference is taken over. */
-void         afn_variable_append_grad_take (AfnVariable *self, AfnVariable *grad);
+/* The same for @n gradients that are taken over (pending ones stay so). */
+void         afn_variable_append_grads_take (AfnVariable *self, AfnGrad **grads, guint n);
 AfnScratch  *afn_variable_scratch (AfnVariable *self);
 /* Cache prefetches for loops over many Variables: the Variable itself, and
  * (once that has arrived) its data and role. */
@@ -95,7 +132,7 @@ AfnValue    *afn_variable_normalize_data (AfnValue *data, GError **error);
 
 /* Built-in ops hand gradients straight to the scheduler instead of building
  * the GPtrArray-of-GPtrArray result: @emit takes over @grad for input @input. */
-typedef void     (*AfnEmitFunc)           (gpointer emit_data, guint input, AfnVariable *grad);
+typedef void     (*AfnEmitFunc)           (gpointer emit_data, guint input, AfnGrad *grad);
 typedef gboolean (*AfnDirectBackwardFunc) (AfnNode *self, GPtrArray *grad_outputs,
                                            AfnEmitFunc emit, gpointer emit_data, GError **error);
 void                  afn_node_set_direct_backward (AfnNode *self, AfnDirectBackwardFunc func);

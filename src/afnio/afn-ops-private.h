@@ -24,11 +24,12 @@ G_DECLARE_FINAL_TYPE (AfnSplitBackward, afn_split_backward, AFN, SPLIT_BACKWARD,
 /* SplitBackward0: saves @input (for its role). */
 AfnNode *afn_split_backward_new (AfnVariable *input);
 
-/* A gradient Variable: data "Here is the combined feedback we got for this
- * specific {role} and other variables: " followed by @tail_len bytes of
- * @tail, role "feedback to {role}", both in one allocation or, with @arena
- * (nullable), in one piece of the arena's block. Transfer full. */
-AfnVariable *afn_feedback_grad (AfnValueArena *arena, const char *role, gsize role_len,
+/* A gradient: data "Here is the combined feedback we got for this specific
+ * {role} and other variables: " followed by @tail_len bytes of @tail, role
+ * "feedback to {role}", both in one allocation or, with @arena (nullable),
+ * in one piece of the arena's block. A pending AfnGrad (transfer full):
+ * afn_grad_take_variable() makes it a Variable. */
+AfnGrad     *afn_feedback_grad (AfnValueArena *arena, const char *role, gsize role_len,
                                 const char *tail, gsize tail_len);
 
 G_END_DECLS

@@ -40,7 +40,7 @@ item_gradient (const char *role, guint n, guint i, AfnVariable *grad)
         g_string_append_len (items, text, len);
       g_string_append (items, "</ITEM>");
     }
-  grad_var = afn_feedback_grad (NULL, role, strlen (role), items->str, items->len);
+  grad_var = afn_grad_take_variable (afn_feedback_grad (NULL, role, strlen (role), items->str, items->len));
   g_string_free (items, TRUE);
   return grad_var;
 }

@@ -74,17 +74,24 @@ extra (AfnVariable *self)
 }
 
 /* Gradient storage: one gradient is kept in place of the array pointer,
- * more in an array whose capacity is the next power of two. */
+ * more in an array whose capacity is the next power of two. Each slot holds
+ * an AfnGrad: pending gradients become Variables when first read. */
+static inline AfnGrad **
+grad_slot (AfnVariablePrivate *priv, guint i)
+{
+  return priv->n_grads == 1 ? (AfnGrad **) &priv->grads : &((AfnGrad **) priv->grads)[i];
+}
+
 static inline AfnVariable *
 grad_at (AfnVariablePrivate *priv, guint i)
 {
-  return priv->n_grads == 1 ? priv->grads : ((AfnVariable **) priv->grads)[i];
+  return afn_grad_materialize (grad_slot (priv, i));
 }
 
 static void
-push_grad (AfnVariablePrivate *priv, AfnVariable *grad)
+push_grad (AfnVariablePrivate *priv, AfnGrad *grad)
 {
-  AfnVariable **array;
+  AfnGrad **array;
 
   if (priv->n_grads == 0)
     {
@@ -94,20 +101,20 @@ push_grad (AfnVariablePrivate *priv, AfnVariable *grad)
     }
   if (priv->n_grads == 1)
     {
-      array = g_new (AfnVariable *, 2);
+      array = g_new (AfnGrad *, 2);
       array[0] = priv->grads;
       priv->grads = array;
     }
   else if ((priv->n_grads & (priv->n_grads - 1)) == 0)
-    priv->grads = g_renew (AfnVariable *, priv->grads, priv->n_grads * 2);
-  ((AfnVariable **) priv->grads)[priv->n_grads++] = grad;
+    priv->grads = g_renew (AfnGrad *, priv->grads, priv->n_grads * 2);
+  ((AfnGrad **) priv->grads)[priv->n_grads++] = grad;
 }
 
 static void
 clear_grads (AfnVariablePrivate *priv)
 {
   for (guint i = 0; i < priv->n_grads; i++)
-    g_object_unref (grad_at (priv, i));
+    afn_grad_free (*grad_slot (priv, i));
   if (priv->n_grads > 1)
     g_free (priv->grads);
   priv->grads = NULL;
@@ -298,6 +305,82 @@ afn_variable_new_role_in_data (GType type, AfnValue *data, const char *role, gbo
 
   PRIV (self)->role_in_data = role != NULL;
   return self;
+}
+
+/* Pending gradients --------------------------------------------------- */
+
+AfnGrad *
+afn_grad_new_pending (AfnValue *value)
+{
+  g_assert (afn_value_kind (value) == AFN_VALUE_STR);
+  g_assert ((GPOINTER_TO_SIZE (value) & 1) == 0);
+  return (AfnGrad *) ((char *) value + 1);
+}
+
+static inline AfnValue *
+pending_value (AfnGrad *grad)
+{
+  return (AfnValue *) ((char *) grad - 1);
+}
+
+AfnValue *
+afn_grad_peek_data (AfnGrad *grad)
+{
+  return afn_grad_is_pending (grad) ? pending_value (grad) : PRIV ((AfnVariable *) grad)->data;
+}
+
+/* A new Variable around the pending gradient's value (a new reference). */
+static AfnVariable *
+pending_to_variable (AfnGrad *grad)
+{
+  AfnValue *value = pending_value (grad);
+  gsize len;
+  const char *text = afn_value_get_str (value, &len);
+
+  return afn_variable_new_role_in_data (AFN_TYPE_VARIABLE, afn_value_ref (value), text + len + 1,
+                                        FALSE);
+}
+
+AfnVariable *
+afn_grad_take_variable (AfnGrad *grad)
+{
+  AfnVariable *variable;
+
+  if (!afn_grad_is_pending (grad))
+    return (AfnVariable *) grad;
+  variable = pending_to_variable (grad);
+  afn_value_unref (pending_value (grad));
+  return variable;
+}
+
+AfnVariable *
+afn_grad_materialize (AfnGrad **slot)
+{
+  AfnGrad *grad = g_atomic_pointer_get (slot);
+  AfnVariable *variable;
+
+  if (!afn_grad_is_pending (grad))
+    return (AfnVariable *) grad;
+  variable = pending_to_variable (grad);
+  if (g_atomic_pointer_compare_and_exchange (slot, grad, (AfnGrad *) variable))
+    {
+      afn_value_unref (pending_value (grad));
+      return variable;
+    }
+  /* Another thread made it first: use that one. */
+  g_object_unref (variable);
+  return (AfnVariable *) g_atomic_pointer_get (slot);
+}
+
+void
+afn_grad_free (AfnGrad *grad)
+{
+  if (grad == NULL)
+    return;
+  if (afn_grad_is_pending (grad))
+    afn_value_unref (pending_value (grad));
+  else
+    g_object_unref (grad);
 }
 
 /* Drops the data, except when the role lives in its block and nothing else
@@ -767,17 +850,19 @@ afn_variable_append_grads_internal (AfnVariable *self, AfnVariable **grads, guin
   guint position = priv->n_grads;
 
   for (guint i = 0; i < n; i++)
-    push_grad (priv, g_object_ref (grads[i]));
+    push_grad (priv, afn_grad_from_variable (g_object_ref (grads[i])));
   grads_changed (self, position, 0, n);
 }
 
 void
-afn_variable_append_grad_take (AfnVariable *self, AfnVariable *grad)
+afn_variable_append_grads_take (AfnVariable *self, AfnGrad **grads, guint n)
 {
   AfnVariablePrivate *priv = PRIV (self);
+  guint position = priv->n_grads;
 
-  push_grad (priv, grad);
-  grads_changed (self, priv->n_grads - 1, 0, 1);
+  for (guint i = 0; i < n; i++)
+    push_grad (priv, grads[i]);
+  grads_changed (self, position, 0, n);
 }
 
 /* append_grad(): appends @grad (a reference is taken). AFN_ERROR_NO_GRAD on
@@ -816,7 +901,7 @@ afn_variable_set_grads (AfnVariable *self, GPtrArray *grads, GError **error)
   priv->grads = NULL;
   priv->n_grads = 0;
   for (guint i = 0; i < added; i++)
-    push_grad (priv, g_object_ref (g_ptr_array_index (grads, i)));
+    push_grad (priv, afn_grad_from_variable (g_object_ref (g_ptr_array_index (grads, i))));
   clear_grads (&old);
   grads_changed (self, 0, removed, added);
   return TRUE;

@@ -638,6 +638,164 @@ test_cycle (void)
   g_object_run_dispose (G_OBJECT (b));
 }
 
+/* A sum large enough that its backward makes its gradients on several
+ * threads and keeps them pending until read. */
+#define LARGE_SUM 20000
+#define USED_TWICE 5
+
+static GPtrArray *
+large_sum_leaves (void)
+{
+  GPtrArray *leaves = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < LARGE_SUM; i++)
+    {
+      g_autofree char *data = g_strdup_printf ("value %u", i);
+      g_autofree char *role = g_strdup_printf ("item %u", i);
+      /* Every seventh leaf does not require grad and gets none. */
+      g_ptr_array_add (leaves, afn_variable_new_str (data, role, i % 7 != 3));
+    }
+  return leaves;
+}
+
+static AfnVariable *
+large_sum (GPtrArray *leaves)
+{
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  AfnVariable *r;
+
+  for (guint i = 0; i < leaves->len; i++)
+    g_ptr_array_add (inputs, g_ptr_array_index (leaves, i));
+  g_ptr_array_add (inputs, g_ptr_array_index (leaves, USED_TWICE));
+  r = afn_sum (inputs, &error);
+  g_assert_no_error (error);
+  return r;
+}
+
+/* Every leaf has exactly the gradients semantics.md gives, in order, and
+ * reading one twice (or through the list model) gives one object. */
+static void
+assert_large_sum_grads (GPtrArray *leaves, GHashTable *expected_objects)
+{
+  for (guint i = 0; i < leaves->len; i++)
+    {
+      AfnVariable *leaf = g_ptr_array_index (leaves, i);
+      guint n = i % 7 == 3 ? 0 : i == USED_TWICE ? 2 : 1;
+      g_autofree char *text = g_strdup_printf (FEEDBACK_PREFIX "item %u and other variables: G", i);
+      g_autofree char *role = g_strdup_printf ("feedback to item %u", i);
+
+      g_assert_cmpuint (afn_variable_n_grads (leaf), ==, n);
+      for (guint j = 0; j < n; j++)
+        {
+          AfnVariable *grad = afn_variable_get_grad (leaf, j);
+          g_autoptr(AfnVariable) item = g_list_model_get_item (afn_variable_get_grads (leaf, NULL), j);
+
+          assert_str_data (grad, text);
+          g_assert_cmpstr (afn_variable_get_role (grad), ==, role);
+          g_assert_false (afn_variable_get_requires_grad (grad));
+          g_assert_true (afn_variable_get_grad (leaf, j) == grad);
+          g_assert_true (item == grad);
+          if (expected_objects != NULL)
+            g_assert_true (g_hash_table_contains (expected_objects, grad));
+        }
+    }
+}
+
+static void
+test_large_sum (void)
+{
+  g_autoptr(GPtrArray) leaves = large_sum_leaves ();
+  g_autoptr(AfnVariable) r = large_sum (leaves);
+  g_autoptr(AfnVariable) g = feedback ("G");
+
+  g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
+  assert_large_sum_grads (leaves, NULL);
+}
+
+/* Gradients never read are freed with their leaf (ASan checks the leaks),
+ * and the data of one read later is still intact. */
+static void
+test_large_sum_unread (void)
+{
+  g_autoptr(GPtrArray) leaves = large_sum_leaves ();
+  g_autoptr(AfnVariable) r = large_sum (leaves);
+  g_autoptr(AfnVariable) g = feedback ("G");
+  g_autoptr(AfnVariable) last = g_object_ref (g_ptr_array_index (leaves, LARGE_SUM - 1));
+
+  g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
+  g_clear_object (&r);
+  g_ptr_array_set_size (leaves, 0);
+  assert_str_data (afn_variable_get_grad (last, 0),
+                   FEEDBACK_PREFIX "item 19999 and other variables: G");
+  g_assert_true (afn_variable_set_grads (last, NULL, NULL));
+}
+
+static void
+collect_finished_cb (AfnNode *node, gpointer result, gpointer error, gpointer user_data)
+{
+  GHashTable *seen = user_data;
+  GPtrArray *lists = result;
+
+  g_assert_null (error);
+  for (guint e = 0; lists != NULL && e < lists->len; e++)
+    {
+      GPtrArray *grads = g_ptr_array_index (lists, e);
+      for (guint j = 0; grads != NULL && j < grads->len; j++)
+        g_hash_table_add (seen, g_object_ref (g_ptr_array_index (grads, j)));
+    }
+}
+
+/* A listener on the node sees the very objects the leaves then hold. */
+static void
+test_large_sum_listener (void)
+{
+  g_autoptr(GPtrArray) leaves = large_sum_leaves ();
+  g_autoptr(AfnVariable) r = large_sum (leaves);
+  g_autoptr(AfnVariable) g = feedback ("G");
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+
+  g_signal_connect (afn_variable_get_grad_fn (r), "backward-finished",
+                    G_CALLBACK (collect_finished_cb), seen);
+  g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
+  g_assert_cmpuint (g_hash_table_size (seen), ==, LARGE_SUM - (LARGE_SUM + 3) / 7 + 1);
+  assert_large_sum_grads (leaves, seen);
+}
+
+static gpointer
+read_grads_thread (gpointer data)
+{
+  GPtrArray *leaves = data;
+  GPtrArray *read = g_ptr_array_new ();
+
+  for (guint i = 0; i < leaves->len; i++)
+    if (afn_variable_n_grads (g_ptr_array_index (leaves, i)) > 0)
+      g_ptr_array_add (read, afn_variable_get_grad (g_ptr_array_index (leaves, i), 0));
+    else
+      g_ptr_array_add (read, NULL);
+  return read;
+}
+
+/* Two threads reading the same pending gradients agree on the objects. */
+static void
+test_large_sum_read_in_threads (void)
+{
+  g_autoptr(GPtrArray) leaves = large_sum_leaves ();
+  g_autoptr(AfnVariable) r = large_sum (leaves);
+  g_autoptr(AfnVariable) g = feedback ("G");
+  GThread *a, *b;
+  g_autoptr(GPtrArray) read_a = NULL, read_b = NULL;
+
+  g_assert_true (afn_variable_backward (r, g, FALSE, NULL, NULL, NULL));
+  a = g_thread_new ("read-a", read_grads_thread, leaves);
+  b = g_thread_new ("read-b", read_grads_thread, leaves);
+  read_a = g_thread_join (a);
+  read_b = g_thread_join (b);
+  for (guint i = 0; i < leaves->len; i++)
+    g_assert_true (g_ptr_array_index (read_a, i) == g_ptr_array_index (read_b, i));
+  assert_large_sum_grads (leaves, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -664,5 +822,9 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/backward/graph-keeps-leaves", test_graph_keeps_leaves);
   g_test_add_func ("/engine/backward/leaf-gone-behind-node", test_leaf_gone_behind_node);
   g_test_add_func ("/engine/backward/cycle", test_cycle);
+  g_test_add_func ("/engine/backward/large-sum", test_large_sum);
+  g_test_add_func ("/engine/backward/large-sum-unread", test_large_sum_unread);
+  g_test_add_func ("/engine/backward/large-sum-listener", test_large_sum_listener);
+  g_test_add_func ("/engine/backward/large-sum-read-in-threads", test_large_sum_read_in_threads);
   return g_test_run ();
 }
