@@ -93,11 +93,8 @@ prediction_request (AfnEvaluatorBackward *self, Sample *s, const char *extra)
                                               "score", score,
                                               "judge", judge,
                                               NULL);
-  JsonArray *request = json_array_new ();
 
-  json_array_add_object_element (request, afn_llm_message_new ("system", afn_prompt_evaluator_system));
-  json_array_add_object_element (request, afn_llm_message_new ("user", user));
-  return request;
+  return afn_llm_request_new (afn_prompt_evaluator_system, user);
 }
 
 static JsonArray *

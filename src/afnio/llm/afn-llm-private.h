@@ -25,6 +25,8 @@ char      *afn_llm_fill_placeholders (const char *template, GHashTable *values,
 
 /* A JSON message {"role": @role, "content": @content}. */
 JsonObject *afn_llm_message_new (const char *role, const char *content);
+/* A request of two messages: @system, then @user. Transfer full. */
+JsonArray *afn_llm_request_new (const char *system, const char *user);
 /* A conversation rendered for people and prompts:
  * <MESSAGE role="system">...</MESSAGE> lines. Transfer full. */
 char      *afn_llm_render_conversation (JsonArray *messages);

@@ -98,6 +98,16 @@ afn_llm_message_new (const char *role, const char *content)
   return message;
 }
 
+JsonArray *
+afn_llm_request_new (const char *system, const char *user)
+{
+  JsonArray *request = json_array_new ();
+
+  json_array_add_object_element (request, afn_llm_message_new ("system", system));
+  json_array_add_object_element (request, afn_llm_message_new ("user", user));
+  return request;
+}
+
 char *
 afn_llm_render_conversation (JsonArray *messages)
 {
@@ -336,11 +346,8 @@ afn_llm_input_backward_request (AfnLlmSavedInput *input, guint i,
                                               "answer", answer,
                                               "feedback", feedback,
                                               NULL);
-  JsonArray *request = json_array_new ();
 
-  json_array_add_object_element (request, afn_llm_message_new ("system", afn_prompt_backward_system));
-  json_array_add_object_element (request, afn_llm_message_new ("user", user));
-  return request;
+  return afn_llm_request_new (afn_prompt_backward_system, user);
 }
 
 AfnVariable *
