@@ -2,7 +2,7 @@
 what afnio writes with nothing from afnio installed.
 
 Shared by bench-hf.py and python-roundtrip.py (imported from the script's
-own folder).
+own folder) and tests/studio/check-afnio-run.py.
 """
 import sys
 import types
