@@ -79,8 +79,6 @@ afn_grad_from_variable (AfnVariable *variable)
 
 /* @value: taken; a STR value with its role in its room. */
 AfnGrad     *afn_grad_new_pending (AfnValue *value);
-/* The data without making a Variable (transfer none). */
-AfnValue    *afn_grad_peek_data (AfnGrad *grad);
 /* The gradient as a Variable (transfer full); @grad is used up. */
 AfnVariable *afn_grad_take_variable (AfnGrad *grad);
 /* Replaces a pending gradient in *@slot by its Variable, with an atomic

@@ -323,12 +323,6 @@ pending_value (AfnGrad *grad)
   return (AfnValue *) ((char *) grad - 1);
 }
 
-AfnValue *
-afn_grad_peek_data (AfnGrad *grad)
-{
-  return afn_grad_is_pending (grad) ? pending_value (grad) : PRIV ((AfnVariable *) grad)->data;
-}
-
 /* A new Variable around the pending gradient's value (a new reference). */
 static AfnVariable *
 pending_to_variable (AfnGrad *grad)
